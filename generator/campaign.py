@@ -1,0 +1,214 @@
+"""Campaign model: read a campaign YAML file, validate it, return plain dataclasses.
+
+Knows nothing of Jinja, HTML or Click. All problems in a file are collected and raised at once
+as a CampaignError naming file, line and key.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from . import colors, vocab
+from .errors import CampaignError, Problem
+from .validate import validate
+from .yamlsrc import read
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class Controller:
+    name: str
+    address: str
+    email: str
+    phone: str = ""
+    dpo: Contact | None = None
+    representative: Contact | None = None
+
+
+@dataclass(frozen=True)
+class Authority:
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str
+    country: str
+    safeguard: str = ""  # "", adequacy, dpf, scc; only outside the EEA
+
+    @property
+    def outside_eea(self) -> bool:
+        return self.country not in vocab.EEA
+
+
+@dataclass(frozen=True)
+class Purpose:
+    id: str
+    channel: str
+    key: str | None  # standard purpose key, or None when `wording` is given
+    wording: dict[str, str]  # locale -> custom topic
+    retention_months: int
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    submit: str
+    confirm: str
+    withdraw: str
+    format: str = "json"
+
+    def origins(self) -> list[str]:
+        """Distinct origins of the endpoints, for CSP connect-src/form-action."""
+        seen: list[str] = []
+        for url in (self.submit, self.confirm, self.withdraw):
+            parts = urlsplit(url)
+            origin = f"{parts.scheme}://{parts.netloc}"
+            if origin not in seen:
+                seen.append(origin)
+        return seen
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: str
+    source: Path
+    brand_name: str
+    logo: Path | None
+    colors: dict[str, str]
+    controller: Controller
+    country: str
+    authority: Authority
+    locales: tuple[str, ...]
+    default_locale: str
+    base_url: str
+    endpoints: Endpoints
+    purposes: tuple[Purpose, ...]
+    opt_out: dict[str, dict[str, str]]  # channel -> locale -> keyword
+    providers: dict[str, Provider]
+    notice_extra: dict[str, str] = field(default_factory=dict)
+    theme: str = "default"
+
+    @property
+    def channels(self) -> list[str]:
+        return [c for c in vocab.CHANNELS if any(p.channel == c for p in self.purposes)]
+
+    @property
+    def needs_phone(self) -> bool:
+        return any(p.channel in vocab.PHONE_CHANNELS for p in self.purposes)
+
+    @property
+    def needs_email(self) -> bool:
+        return any(p.channel == "email" for p in self.purposes)
+
+    @property
+    def extra_fields(self) -> list[str]:
+        return [f for f in ("name", "birthday") if any(f in p.fields for p in self.purposes)]
+
+    def with_endpoints(self, endpoints: Endpoints) -> "Campaign":
+        from dataclasses import replace
+        return replace(self, endpoints=endpoints)
+
+
+def _contact(data: dict | None) -> Contact | None:
+    if not data:
+        return None
+    return Contact(data["name"], data["email"], data.get("address", ""))
+
+
+def _keywords(campaign_data: dict, country: str, locales: tuple[str, ...]) -> dict:
+    out: dict[str, dict[str, str]] = {}
+    given = campaign_data.get("opt_out", {})
+    for channel in ("whatsapp", "sms"):
+        default = vocab.COUNTRY_OPT_OUT.get((channel, country), vocab.DEFAULT_OPT_OUT[channel])
+        value = given.get(channel, default)
+        per_locale = value if isinstance(value, dict) else {}
+        base = value if isinstance(value, str) else default
+        out[channel] = {loc: per_locale.get(loc, base) for loc in locales}
+    return out
+
+
+def _authority(data: dict) -> Authority:
+    juris = data["jurisdiction"]
+    if "authority" in juris:
+        return Authority(juris["authority"]["name"], juris["authority"]["url"])
+    if juris["country"] == "DE":
+        return Authority(*vocab.DE_STATE_AUTHORITIES[juris["state"]])
+    return Authority(*vocab.AUTHORITIES[juris["country"]])
+
+
+def _build(data: dict, path: Path) -> Campaign:
+    locales = tuple(data["locales"])
+    country = data["jurisdiction"]["country"]
+    providers = {k: Provider(**v) for k, v in vocab.DEFAULT_PROVIDERS.items()}
+    providers.update({k: Provider(**v) for k, v in data.get("providers", {}).items()})
+    purposes = tuple(
+        Purpose(
+            id=p["id"], channel=p["channel"], key=p.get("purpose") if "wording" not in p else None,
+            wording=dict(p.get("wording", {})),
+            retention_months=p.get("retention_months", vocab.DEFAULT_RETENTION_MONTHS),
+            fields=tuple(p.get("fields", ())) + vocab.PURPOSE_FIELDS.get(p.get("purpose", ""), ()),
+        )
+        for p in data["purposes"]
+    )
+    ctrl = data["controller"]
+    brand = data["brand"]
+    return Campaign(
+        id=data["id"], source=path, brand_name=brand["name"],
+        logo=(path.parent / brand["logo"]).resolve() if brand.get("logo") else None,
+        colors={**colors.DEFAULTS, **brand.get("colors", {})},
+        controller=Controller(ctrl["name"], ctrl["address"], ctrl["email"], ctrl.get("phone", ""),
+                              _contact(ctrl.get("dpo")), _contact(ctrl.get("representative"))),
+        country=country, authority=_authority(data), locales=locales,
+        default_locale=data.get("default_locale", locales[0]),
+        base_url=data.get("base_url", "").rstrip("/"),
+        endpoints=Endpoints(**data["endpoints"]),
+        purposes=purposes, opt_out=_keywords(data, country, locales), providers=providers,
+        notice_extra=dict(data.get("notice", {})), theme=data.get("theme", "default"),
+    )
+
+
+def load(path: Path | str) -> tuple[Campaign | None, list[Problem]]:
+    """Load one campaign file: (campaign, []) or (None, problems)."""
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(name, None, "", f"cannot read the file: {exc}", "check the path")]
+    source, problems = read(name, text)
+    if source is None:
+        return None, problems
+    problems += validate(source, path)
+    if problems:
+        return None, problems
+    return _build(source.data, path), []
+
+
+def load_all(paths: list[Path]) -> list[Campaign]:
+    """Load several campaigns; raise one CampaignError listing every problem in every file."""
+    campaigns, problems = [], []
+    first_seen: dict[str, Path] = {}
+    for path in paths:
+        campaign, found = load(path)
+        problems += found
+        if campaign is None:
+            continue
+        if campaign.id in first_seen:
+            problems.append(Problem(str(path), 1, "id",
+                                    f"duplicate campaign id {campaign.id!r} (also used by {first_seen[campaign.id]})",
+                                    "give each campaign its own id"))
+            continue
+        first_seen[campaign.id] = path
+        campaigns.append(campaign)
+    if problems:
+        raise CampaignError(problems)
+    return campaigns

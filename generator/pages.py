@@ -1,0 +1,91 @@
+"""Page types: a template plus a small context function. Adding a page touches PAGES and a
+template. Links are relative, so the site works from any folder of any static host."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import i18n
+from .assets import Assets
+from .campaign import Campaign
+from .render import Renderer
+from .resolve import LocaleView
+
+# output file -> template, for every campaign and locale
+PAGES = {
+    "index.html": "signup.html",
+    "privacy.html": "privacy.html",
+    "thanks.html": "thanks.html",
+    "confirm.html": "confirm.html",
+    "withdraw.html": "withdraw.html",
+}
+SITE_LANG = "en"
+
+
+def csp(origins: list[str]) -> str:
+    """Strict policy: own scripts/styles/images only; network and forms only to the endpoints."""
+    allowed = " ".join(origins) if origins else "'none'"
+    return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+            f"connect-src {allowed}; form-action {allowed}; base-uri 'none'")
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def page_url(campaign: Campaign, lang: str, page: str) -> str:
+    """Absolute URL when the campaign has base_url; else a site-root path."""
+    path = f"/{campaign.id}/{lang}/{page}"
+    return f"{campaign.base_url}{path}" if campaign.base_url else path
+
+
+def write_campaign(campaign: Campaign, views: dict[str, LocaleView], renderer: Renderer,
+                   assets: Assets, site: Path) -> int:
+    brand = assets.add_campaign(campaign)
+    root = "../../"
+    common = {
+        "campaign": campaign, "root": root, "csp": csp(campaign.endpoints.origins()),
+        "css": [assets.url("style.css", root), assets.url(brand["brand_css"], root)],
+        "js": assets.url("optin.js", root),
+        "logo": assets.url(brand["logo"], root) if "logo" in brand else "",
+    }
+    count = 0
+    for lang, view in views.items():
+        t = i18n.translations(lang)
+        for out_name, template in {**PAGES, view.notice_file: "privacy.html"}.items():
+            canonical_page = "privacy.html" if out_name == view.notice_file else out_name
+            alternates = [
+                {"lang": other, "name": i18n.language_name(other), "href": f"../{other}/{canonical_page}",
+                 "current": other == lang}
+                for other in campaign.locales
+            ]
+            html = renderer.render(
+                template, t, **common, lang=lang, view=view, page=canonical_page, alternates=alternates,
+                canonical=f"{campaign.base_url}/{campaign.id}/{lang}/{canonical_page}" if campaign.base_url else "",
+                success_url=page_url(campaign, lang, "thanks.html"),
+                confirmed_url=page_url(campaign, lang, "confirm.html"),
+                withdrawn_url=page_url(campaign, lang, "withdraw.html"),
+            )
+            _write(site / campaign.id / lang / out_name, html)
+            count += 1
+    picker = [{"lang": lang, "name": i18n.language_name(lang), "href": f"{lang}/"} for lang in campaign.locales]
+    up = "../"
+    html = renderer.render(
+        "picker.html", i18n.translations(campaign.default_locale),
+        **{**common, "root": up, "csp": csp([]), "js": assets.url("optin.js", up),
+           "css": [assets.url("style.css", up), assets.url(brand["brand_css"], up)],
+           "logo": assets.url(brand["logo"], up) if "logo" in brand else ""},
+        lang=campaign.default_locale, locales=picker, default_locale=campaign.default_locale,
+        alternates=[{"lang": p["lang"], "href": p["href"]} for p in picker], hide_switcher=True,
+        canonical=f"{campaign.base_url}/{campaign.id}/" if campaign.base_url else "",
+    )
+    _write(site / campaign.id / "index.html", html)
+    return count + 1
+
+
+def write_site_index(campaigns: list[Campaign], renderer: Renderer, assets: Assets, site: Path) -> int:
+    html = renderer.render("site_index.html", i18n.translations(SITE_LANG), lang=SITE_LANG, root="",
+                           campaigns=sorted(campaigns, key=lambda c: c.id), csp=csp([]),
+                           css=[assets.url("style.css", "")], js=assets.url("optin.js", ""))
+    _write(site / "index.html", html)
+    return 1

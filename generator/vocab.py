@@ -1,0 +1,88 @@
+"""Fixed vocabulary: channels, standard purposes, authorities, calling codes, opt-out keywords.
+
+Strings shown to people are marked with ``N_`` so ``optin i18n extract`` finds them; they are
+translated at render time through the locale's catalog.
+"""
+from __future__ import annotations
+
+
+def N_(text: str) -> str:  # noqa: N802 - gettext marker convention
+    return text
+
+
+LOCALES = ("nb", "de", "ms", "en", "es")
+CHANNELS = ("whatsapp", "sms", "email")
+PHONE_CHANNELS = frozenset({"whatsapp", "sms"})
+
+# One label per channel; names the channel and the business (WhatsApp opt-in policy).
+CHANNEL_LABELS = {
+    "whatsapp": N_("WhatsApp messages from %(business)s about %(topic)s"),
+    "sms": N_("Text messages (SMS) from %(business)s about %(topic)s"),
+    "email": N_("Emails from %(business)s about %(topic)s"),
+}
+CHANNEL_NAMES = {
+    "whatsapp": N_("WhatsApp"),
+    "sms": N_("SMS"),
+    "email": N_("email"),
+}
+
+# Standard purpose keys: the topic completing "messages from <business> about …".
+PURPOSE_TOPICS = {
+    "offers": N_("offers and new arrivals"),
+    "order_updates": N_("your orders and deliveries"),
+    "newsletter": N_("news and tips"),
+    "events": N_("events and invitations"),
+    "reminders": N_("appointment reminders"),
+    "birthday": N_("a birthday greeting and offer"),
+}
+# Extra fields a standard purpose needs beyond the contact for its channel.
+PURPOSE_FIELDS = {"birthday": ("birthday",)}
+DEFAULT_RETENTION_MONTHS = 24
+
+# Supervisory authority by the controller's country (GDPR Art. 13(2)(d); PDPA for MY).
+AUTHORITIES = {
+    "NO": ("Datatilsynet", "https://www.datatilsynet.no"),
+    "ES": ("Agencia Española de Protección de Datos (AEPD)", "https://www.aepd.es"),
+    "IE": ("Data Protection Commission", "https://www.dataprotection.ie"),
+    "MY": ("Pesuruhjaya Perlindungan Data Peribadi / Personal Data Protection Commissioner",
+           "https://www.pdp.gov.my"),
+}
+# Germany: the authority of the federal state where the controller is established (BDSG §40).
+DE_STATE_AUTHORITIES = {
+    "BW": ("Der Landesbeauftragte für den Datenschutz und die Informationsfreiheit Baden-Württemberg", "https://www.baden-wuerttemberg.datenschutz.de"),
+    "BY": ("Bayerisches Landesamt für Datenschutzaufsicht", "https://www.lda.bayern.de"),
+    "BE": ("Berliner Beauftragte für Datenschutz und Informationsfreiheit", "https://www.datenschutz-berlin.de"),
+    "BB": ("Die Landesbeauftragte für den Datenschutz und für das Recht auf Akteneinsicht Brandenburg", "https://www.lda.brandenburg.de"),
+    "HB": ("Die Landesbeauftragte für Datenschutz und Informationsfreiheit der Freien Hansestadt Bremen", "https://www.datenschutz.bremen.de"),
+    "HH": ("Der Hamburgische Beauftragte für Datenschutz und Informationsfreiheit", "https://datenschutz-hamburg.de"),
+    "HE": ("Der Hessische Beauftragte für Datenschutz und Informationsfreiheit", "https://datenschutz.hessen.de"),
+    "MV": ("Der Landesbeauftragte für Datenschutz und Informationsfreiheit Mecklenburg-Vorpommern", "https://www.datenschutz-mv.de"),
+    "NI": ("Die Landesbeauftragte für den Datenschutz Niedersachsen", "https://www.lfd.niedersachsen.de"),
+    "NW": ("Landesbeauftragte für Datenschutz und Informationsfreiheit Nordrhein-Westfalen", "https://www.ldi.nrw.de"),
+    "RP": ("Der Landesbeauftragte für den Datenschutz und die Informationsfreiheit Rheinland-Pfalz", "https://www.datenschutz.rlp.de"),
+    "SL": ("Unabhängiges Datenschutzzentrum Saarland", "https://www.datenschutz.saarland.de"),
+    "SN": ("Sächsische Datenschutz- und Transparenzbeauftragte", "https://www.datenschutz.sachsen.de"),
+    "ST": ("Landesbeauftragter für den Datenschutz Sachsen-Anhalt", "https://datenschutz.sachsen-anhalt.de"),
+    "SH": ("Unabhängiges Landeszentrum für Datenschutz Schleswig-Holstein", "https://www.datenschutzzentrum.de"),
+    "TH": ("Thüringer Landesbeauftragter für den Datenschutz und die Informationsfreiheit", "https://www.tlfdi.de"),
+}
+
+# EU/EEA countries: a transfer elsewhere needs a safeguard (Art. 13(1)(f)).
+EEA = frozenset(
+    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO".split()
+)
+SAFEGUARDS = {
+    "adequacy": N_("an adequacy decision of the European Commission"),
+    "dpf": N_("the EU–US Data Privacy Framework (adequacy decision)"),
+    "scc": N_("the European Commission's standard contractual clauses"),
+}
+
+# Default processors per channel, named in the notice as recipients.
+DEFAULT_PROVIDERS = {
+    "whatsapp": {"name": "Meta Platforms (WhatsApp Business Platform)", "country": "US", "safeguard": "dpf"},
+}
+
+# Reply keywords to stop messages. Norwegian operators do not honour SMS "STOP" (see
+# ../shared/reference/legal-facts.md), so SMS in Norway defaults to "UNSUB".
+DEFAULT_OPT_OUT = {"whatsapp": "STOP", "sms": "STOP"}
+COUNTRY_OPT_OUT = {("sms", "NO"): "UNSUB", ("sms", "MY"): "BERHENTI", ("sms", "ES"): "BAJA"}
