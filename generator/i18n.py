@@ -125,3 +125,18 @@ def language_name(lang: str) -> str:
 def months(count: int, lang: str) -> str:
     """'24 måneder', '1 Monat' — CLDR plural rules, not a hand-written table."""
     return format_unit(count, "duration-month", length="long", locale=lang)
+
+
+def english_ui_strings(min_words: int = 2, locales_dir: Path = LOCALES_DIR) -> list[str]:
+    """English UI texts (from the en catalog) long enough to be recognisable on a page: a
+    non-English page containing one of them shows untranslated English. Placeholders split a
+    message into fragments; only fragments of `min_words` words or more are kept."""
+    out: set[str] = set()
+    for message in read_catalog(po_path("en", locales_dir), "en"):
+        for text in _strs(message) if message.id else []:
+            plain = re.sub(r"<[^>]+>", " ", text or "")
+            for fragment in PLACEHOLDER.split(plain)[::2]:
+                fragment = " ".join(fragment.split()).strip(" .,:;")
+                if len(fragment.split()) >= min_words:
+                    out.add(fragment)
+    return sorted(out)

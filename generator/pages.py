@@ -48,6 +48,7 @@ def write_campaign(campaign: Campaign, views: dict[str, LocaleView], renderer: R
         "css": [assets.url("style.css", root), assets.url(brand["brand_css"], root)],
         "js": assets.url("optin.js", root),
         "logo": assets.url(brand["logo"], root) if "logo" in brand else "",
+        "asset": lambda name: assets.url(name, root),  # any theme static file: {{ asset('x.js') }}
     }
     count = 0
     for lang, view in views.items():
