@@ -2,6 +2,7 @@
 template. Links are relative, so the site works from any folder of any static host."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from . import i18n
@@ -81,7 +82,30 @@ def write_campaign(campaign: Campaign, views: dict[str, LocaleView], renderer: R
         canonical=f"{campaign.base_url}/{campaign.id}/" if campaign.base_url else "",
     )
     _write(site / campaign.id / "index.html", html)
+    write_manifest(campaign, site)
     return count + 1
+
+
+def manifest(campaign: Campaign) -> dict:
+    """Machine-readable facts `optin check` verifies the built pages against: locales, the
+    endpoints the forms must post to, purposes and the campaign's proper nouns (kept as they are
+    in every language). Written to site/<campaign>/optin.json; nothing in it is secret."""
+    c = campaign.controller
+    nouns = [campaign.brand_name, c.name, c.address, c.email, campaign.authority.name]
+    nouns += [contact.name for contact in (c.dpo, c.representative) if contact]
+    nouns += [provider.name for provider in campaign.providers.values()]
+    e = campaign.endpoints
+    return {
+        "campaign": campaign.id, "locales": list(campaign.locales), "base_url": campaign.base_url,
+        "endpoints": {"submit": e.submit, "confirm": e.confirm, "withdraw": e.withdraw},
+        "purposes": [{"id": p.id, "channel": p.channel} for p in campaign.purposes],
+        "proper_nouns": sorted(set(nouns)),
+    }
+
+
+def write_manifest(campaign: Campaign, site: Path) -> None:
+    _write(site / campaign.id / "optin.json",
+           json.dumps(manifest(campaign), indent=2, ensure_ascii=False, sort_keys=True) + "\n")
 
 
 def write_site_index(campaigns: list[Campaign], renderer: Renderer, assets: Assets, site: Path) -> int:
