@@ -1,5 +1,10 @@
 """Privacy notices: Markdown per locale with Jinja placeholders, rendered once per campaign and
-locale; GDPR Art. 13 / PDPA s.7 completeness checked on the rendered result; content hashes."""
+locale; GDPR Art. 13 / PDPA s.7 completeness checked on the rendered result; content hashes.
+
+A required item is either a section (`## Heading { #id }`) or, inside a section, a block marked
+with a class (`{ .item-name }` on the last line of a paragraph or list item). Markers survive
+translation (words differ per language, classes do not), so the check works in every locale.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -11,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import markdown
+from babel import Locale
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup
 
@@ -30,8 +36,35 @@ REQUIRED_SECTIONS = {
     "requirement": "whether providing the data is required (Art. 13(2)(e))",
     "automated": "automated decision-making (Art. 13(2)(f))",
 }
+# Items inside a section: a block with class "item-<name>" and some text in it.
+REQUIRED_ITEMS = {
+    "purposes": {
+        "legal-basis": "the legal basis: consent (GDPR Art. 6(1)(a); PDPA s.6)",
+        "source": "where the data comes from (PDPA s.7(1)(c))",
+    },
+    "rights": {
+        "right-access": "the right of access",
+        "right-rectification": "the right to rectification",
+        "right-erasure": "the right to erasure",
+        "right-restriction": "the right to restriction of processing",
+        "right-objection": "the right to object",
+        "right-portability": "the right to data portability",
+    },
+    "withdraw": {
+        "withdraw-any-time": "that consent can be withdrawn at any time",
+        "withdraw-lawfulness": "that withdrawing does not affect processing before it (Art. 7(3))",
+        "withdraw-how": "how to withdraw (with a link to the withdraw page)",
+    },
+    "requirement": {
+        "voluntary": "that providing the data is voluntary",
+        "consequence": "what happens if the data is not provided",
+    },
+    "automated": {"automated": "whether there is automated decision-making, including profiling"},
+}
 TAG = re.compile(r"<[^>]+>")
 SECTION = re.compile(r'<h2 id="([\w-]+)">(.*?)(?=<h2 |\Z)', re.S)
+ITEM = re.compile(r'<(\w+)\b[^>]*\bclass="(?:[^"]*\s)?item-([\w-]+)(?:\s[^"]*)?"[^>]*>(.*?)</\1>', re.S)
+ID_ATTR = re.compile(r'(<h[1-6]\b[^>]*\bid=")([\w-]+)(")')
 
 
 def normalise(fragment: str) -> str:
@@ -45,6 +78,16 @@ def content_hash(*fragments: str) -> str:
     return hashlib.sha256("\n".join(normalise(f) for f in fragments).encode()).hexdigest()
 
 
+class NoticeHtml(Markup):
+    """Rendered notice HTML. `with_id_prefix('en-')` gives the same notice with prefixed heading
+    ids, so a page showing two notices (ms + en) has no duplicate ids."""
+
+    __slots__ = ()
+
+    def with_id_prefix(self, prefix: str) -> Markup:
+        return Markup(ID_ATTR.sub(lambda m: f"{m.group(1)}{prefix}{m.group(2)}{m.group(3)}", str(self)))
+
+
 @lru_cache(maxsize=None)
 def _env(locales_dir: Path) -> Environment:
     return Environment(loader=FileSystemLoader(str(locales_dir)), autoescape=True,
@@ -55,38 +98,102 @@ def _markdown(text: str) -> str:
     return markdown.markdown(text, extensions=["attr_list", "sane_lists"], output_format="html")
 
 
+def _country_namer(lang: str):
+    territories = Locale.parse(lang).territories
+
+    def country_name(code: str) -> str:
+        """'US' -> 'USA' (nb), 'Amerika Syarikat' (ms): CLDR names, not codes."""
+        return territories.get(code.upper(), code)
+
+    return country_name
+
+
 @dataclass(frozen=True)
 class Notice:
     lang: str
-    html: Markup
+    html: NoticeHtml
 
 
 def render(lang: str, context: dict, extra: str = "", locales_dir: Path = LOCALES_DIR) -> Notice:
-    """Render locales/<lang>/notice.md with the campaign context, then Markdown -> HTML."""
+    """Render locales/<lang>/notice.md with the campaign context, then Markdown -> HTML.
+
+    When the context carries a campaign, the rendered result is checked right here: a notice
+    lacking a required item raises BuildError naming campaign, locale and item."""
     name = f"{lang}/notice.md"
     if not (locales_dir / name).is_file():
         raise BuildError(f"locale {lang}: notice {locales_dir / name} is missing "
                          "(each locale needs a notice.md next to its LC_MESSAGES)")
     try:
-        source = _env(locales_dir).get_template(name).render(**context)
+        source = _env(locales_dir).get_template(name).render(country_name=_country_namer(lang), **context)
     except TemplateError as exc:
         raise BuildError(f"locale {lang}: notice {locales_dir / name}: {exc}") from None
     if extra:
         source += "\n\n" + html.escape(extra, quote=False)
-    return Notice(lang, Markup(_markdown(source)))
+    notice = Notice(lang, NoticeHtml(_markdown(source)))
+    if "campaign" in context:
+        missing = missing_items(notice.html, required_mentions(context),
+                                withdraw_url=context.get("withdraw_url", ""))
+        if missing:
+            raise BuildError(f"campaign {context['campaign'].id}, locale {lang}: the privacy notice "
+                             f"({locales_dir / name}) lacks required items:\n  " + "\n  ".join(missing))
+    return notice
 
 
-def missing_items(notice_html: str, must_mention: dict[str, list[str]]) -> list[str]:
-    """Required items absent from the rendered notice: a missing section, an empty one, or a
-    section that does not mention a value it must (e.g. the authority's name)."""
-    sections = {m.group(1): normalise(m.group(2)) for m in SECTION.finditer(notice_html)}
+def required_mentions(context: dict) -> dict[str, list[str]]:
+    """Values from the campaign each section must name, taken from the notice's own context."""
+    c = context["controller"]
+    contacts = [x for x in (c.dpo, c.representative) if x]
+    recipients = context.get("recipients", [])
+    return {
+        "controller": [c.name, c.address, c.email] + [v for x in contacts for v in (x.name, x.email)],
+        "purposes": [p.topic for p in context.get("purposes", ())],
+        "recipients": [r["name"] for r in recipients],
+        "transfers": [v for r in context.get("transfers", []) for v in (r["name"], r["safeguard"])],
+        "retention": [p.retention for p in context.get("purposes", ())],
+        "withdraw": list(context.get("keywords", [])),
+        "complaint": [context["authority"].name, context["authority"].url],
+    }
+
+
+def items(section_html: str) -> dict[str, str]:
+    """Marked items in a section: name -> normalised text (the first block with that marker)."""
+    out: dict[str, str] = {}
+    for m in ITEM.finditer(section_html):
+        out.setdefault(m.group(2), normalise(m.group(3)))
+    return out
+
+
+def sections(notice_html: str) -> dict[str, str]:
+    """Section id -> its HTML (heading included), for every `## Heading { #id }`."""
+    return {m.group(1): m.group(0) for m in SECTION.finditer(notice_html)}
+
+
+def missing_items(notice_html: str, must_mention: dict[str, list[str]], withdraw_url: str = "") -> list[str]:
+    """Required items absent from the rendered notice: a missing or empty section, a marked item
+    that is missing or empty, a section that does not mention a value it must (e.g. the
+    authority's name), or a withdraw instruction without a link to the withdraw page."""
+    found = sections(notice_html)
     missing = []
     for key, label in REQUIRED_SECTIONS.items():
-        text = sections.get(key)
-        if text is None:
+        section = found.get(key)
+        if section is None:
             missing.append(f"{label}: no section with id #{key}")
             continue
+        heading, _, body = section.partition("</h2>")
+        if not normalise(body):
+            missing.append(f"{label}: section #{key} is empty")
+            continue
+        text = normalise(section)
+        marked = items(section)
+        for item, what in REQUIRED_ITEMS.get(key, {}).items():
+            if not marked.get(item):
+                missing.append(f"{label}: {what} is missing (a block marked {{ .item-{item} }} "
+                               f"with text, in section #{key})")
         for value in must_mention.get(key, []):
-            if normalise(value) not in text:
+            if value and normalise(value) not in text:
                 missing.append(f"{label}: does not mention {value!r}")
+        if key == "withdraw" and withdraw_url and marked.get("withdraw-how") is not None:
+            how = next((m.group(0) for m in ITEM.finditer(section) if m.group(2) == "withdraw-how"), "")
+            if f'href="{withdraw_url}"' not in how:
+                missing.append(f"{label}: the withdraw instruction has no link to {withdraw_url}")
     return missing
