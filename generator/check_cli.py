@@ -1,9 +1,37 @@
-"""Placeholder: filled in by its issue."""
+"""`optin check`: argument handling and exit codes; the rules are in check_rules / check_browser."""
+from __future__ import annotations
+
+from pathlib import Path
+
 import click
-from .errors import OptinError
+
+from . import check as checker
 
 
 @click.command()
-def check() -> None:
-    """Not implemented yet."""
-    raise OptinError("not implemented yet")
+@click.argument("site_dir", default="site", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Human table, or JSON for scripts and CI.")
+@click.option("--browser", is_flag=True,
+              help="Also open every page in Chromium: axe-core, console errors, CSP violations, network.")
+@click.option("--campaigns", "campaigns_dir", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="Check against these campaign files instead of the site's <campaign>/optin.json manifests.")
+@click.option("--page", "patterns", multiple=True, metavar="GLOB",
+              help="Only check pages whose path in the site matches GLOB (repeatable), e.g. 'nordlys-sko/nb/*'.")
+@click.option("--list-rules", is_flag=True, help="List the rule ids and what each checks, then exit.")
+def check(site_dir: Path, fmt: str, browser: bool, campaigns_dir: Path | None, patterns: tuple[str, ...],
+          list_rules: bool) -> None:
+    """Check a built site (default: site/) before publishing it: consent, privacy, security and
+    language rules on every page. Exit code 0 when every rule passes, 1 when any fails, 2 on
+    bad input (e.g. no such folder)."""
+    if list_rules:
+        for rule_id, text in checker.rules().items():
+            click.echo(f"{rule_id:18} {text}")
+        return
+    failures, pages = checker.check_site(site_dir, campaigns_dir, patterns, browser=browser)
+    if fmt == "json":
+        click.echo(checker.as_json(site_dir, failures, pages, browser))
+    else:
+        click.echo(checker.as_table(failures, pages))
+    if failures:
+        raise SystemExit(1)
