@@ -6,22 +6,30 @@ locale and the string; placeholder mismatches between msgid and msgstr are alway
 from __future__ import annotations
 
 import io
+import os
 import re
+import shutil
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 from babel.support import Translations
 from babel.units import format_unit
 
-from . import LOCALES_DIR
-from .errors import Problem
+from . import LOCALES_DIR, ROOT, __version__
+from .errors import OptinError, Problem
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+SOURCE_LANG = "en"  # msgids are English; the en catalog's msgstr always equals its msgid
+KEYWORDS = ("_", "N_")  # on top of Babel's defaults (gettext, ngettext, ...); N_ marks vocab.py
+WIDTH = 76  # the line width `pybabel` uses, so its output and ours do not fight
 
 
 def po_path(lang: str, locales_dir: Path = LOCALES_DIR) -> Path:
@@ -79,10 +87,10 @@ def placeholder_problems(catalog: Catalog, path: Path) -> list[Problem]:
     return out
 
 
-def report(lang: str, locales_dir: Path = LOCALES_DIR) -> CatalogReport:
-    """Compare a locale's .po with messages.pot."""
+def report(lang: str, locales_dir: Path = LOCALES_DIR, template: Catalog | None = None) -> CatalogReport:
+    """Compare a locale's .po with messages.pot (or with `template`, e.g. a fresh extraction)."""
     rep = CatalogReport(lang)
-    template = read_catalog(pot_path(locales_dir))
+    template = template if template is not None else read_catalog(pot_path(locales_dir))
     path = po_path(lang, locales_dir)
     catalog = read_catalog(path, lang)
     rep.errors = placeholder_problems(catalog, path)
@@ -113,7 +121,104 @@ def translations(lang: str, locales_dir: Path = LOCALES_DIR) -> Translations:
 
 
 def available(locales_dir: Path = LOCALES_DIR) -> list[str]:
+    """Locales that have a catalog."""
     return sorted(p.parent.parent.name for p in locales_dir.glob("*/LC_MESSAGES/messages.po"))
+
+
+def notice_path(lang: str, locales_dir: Path = LOCALES_DIR) -> Path:
+    return locales_dir / lang / "notice.md"
+
+
+def supported(locales_dir: Path = LOCALES_DIR) -> list[str]:
+    """Locales a campaign may use: those with both a catalog and a notice. A locale is data:
+    adding one needs no code change (see README, "Translators")."""
+    return [lang for lang in available(locales_dir) if notice_path(lang, locales_dir).is_file()]
+
+
+# --- The translators' workflow: thin wrappers around Babel's extraction and catalog API. ---
+
+def extract(root: Path = ROOT, mapping: Path | None = None) -> Catalog:
+    """Every translatable string of the generator and the themes, as `pybabel extract -F
+    babel.cfg -k N_ -k _` run in `root` finds them (locations relative to `root`)."""
+    mapping = mapping or root / "babel.cfg"
+    with open(mapping, encoding="utf-8") as fh:
+        method_map, options_map = parse_mapping_cfg(fh, str(mapping))
+    keywords = {**DEFAULT_KEYWORDS, **parse_keywords(KEYWORDS)}
+    catalog = Catalog(project="optin", version=__version__, msgid_bugs_address="i18n@optin.invalid",
+                      charset="utf-8")
+    for filename, lineno, message, comments, context in extract_from_dir(
+            str(root), method_map, options_map, keywords=keywords):
+        catalog.add(message, None, [(Path(filename).as_posix(), lineno)], auto_comments=comments,
+                    context=context)
+    return catalog
+
+
+def _write(catalog: Catalog, path: Path, **options) -> None:
+    """Write a catalog atomically (a half-written .po would break the next build)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        write_po(fh, catalog, width=WIDTH, **options)
+    os.replace(tmp, path)
+
+
+def write_template(catalog: Catalog, locales_dir: Path = LOCALES_DIR) -> Path:
+    path = pot_path(locales_dir)
+    _write(catalog, path, sort_output=True)
+    return path
+
+
+def _fill_source(catalog: Catalog) -> None:
+    """English is the source language: its msgstr is the msgid (never fuzzy)."""
+    for message in catalog:
+        if message.id:
+            message.string = message.id
+            message.flags.discard("fuzzy")
+
+
+def update(locales_dir: Path = LOCALES_DIR) -> list[Path]:
+    """Merge messages.pot into every catalog (Babel's Catalog.update, as `pybabel update`):
+    new strings appear untranslated (or fuzzy when close to an old one), removed ones become
+    obsolete (#~)."""
+    template = read_catalog(pot_path(locales_dir))
+    written = []
+    for lang in available(locales_dir):
+        path = po_path(lang, locales_dir)
+        catalog = read_catalog(path, lang)
+        catalog.update(template)
+        if lang == SOURCE_LANG:
+            _fill_source(catalog)
+        _write(catalog, path)
+        written.append(path)
+    translations.cache_clear()
+    return written
+
+
+def init(lang: str, locales_dir: Path = LOCALES_DIR) -> list[Path]:
+    """Add a locale: its catalog from messages.pot (like `pybabel init`) and a notice.md copied
+    from English, both for translating."""
+    if not re.fullmatch(r"[a-z]{2,3}(_[A-Z][a-z]{3})?(_[A-Z]{2})?", lang):
+        raise OptinError(f"{lang!r} is not a locale code: use a language code like sv, pt or pt_BR")
+    try:
+        locale = Locale.parse(lang)
+    except (UnknownLocaleError, ValueError):
+        raise OptinError(f"{lang!r} is not a locale that CLDR knows: use a code like sv, pt or pt_BR") from None
+    path = po_path(lang, locales_dir)
+    if path.exists():
+        raise OptinError(f"locale {lang} already exists ({path}); run `optin i18n update` to add new strings")
+    catalog = read_catalog(pot_path(locales_dir), lang)
+    catalog.locale = locale
+    catalog.revision_date = datetime.now(timezone.utc)
+    catalog.fuzzy = False
+    if lang == SOURCE_LANG:
+        _fill_source(catalog)
+    _write(catalog, path)
+    created = [path]
+    notice = notice_path(lang, locales_dir)
+    if not notice.exists():
+        shutil.copyfile(notice_path(SOURCE_LANG, locales_dir), notice)
+        created.append(notice)
+    return created
 
 
 def language_name(lang: str) -> str:
