@@ -1,0 +1,235 @@
+"""The receiver as a WSGI application (Werkzeug): POST {prefix}/submit, /confirm, /withdraw.
+
+Run it under any WSGI server, e.g.
+    gunicorn 'generator.receiver.app:create_app(campaigns="campaigns", ledger="/var/lib/optin/ledger.sqlite")'
+Answers follow docs/protocol.md: JSON for fetch() calls; for forms posted without JavaScript a
+303 redirect to the page (and its state fragment, e.g. confirm.html#confirmed).
+"""
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from ..campaign import Campaign, load_all
+from ..errors import OptinError
+from . import payload
+from .flows import Flows
+from .ledger import Ledger
+from .messages import error_page
+from .payload import ApiError
+from .ratelimit import Limits, RateLimiter
+
+log = logging.getLogger("optin.receiver")
+# States the confirm and withdraw pages can show for a form posted without JavaScript.
+PAGE_STATES = {
+    "confirm": {"confirmed", "already_confirmed", "expired_token", "invalid_token", "wrong_code",
+                "no_purpose", "rate_limited", "server_error", "bad_request"},
+    "withdraw": {"withdrawn", "invalid_phone", "invalid_email", "no_contact", "no_purpose",
+                 "rate_limited", "server_error", "bad_request"},
+}
+PAGES = {"submit": "thanks.html", "confirm": "confirm.html", "withdraw": "withdraw.html"}
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+class Receiver:
+    """Holds the campaigns, the ledger and the limits; one instance serves every thread."""
+
+    def __init__(self, campaigns: list[Campaign], ledger: Ledger, origins: list[str] | None = None,
+                 site_url: str = "", token_ttl: timedelta = timedelta(hours=48), prefix: str = "/api",
+                 limits: Limits | None = None, clock=now_utc, on_message=None):
+        self.campaigns = {c.id: c for c in campaigns}
+        self.site_url = site_url.rstrip("/")
+        wanted = list(origins or []) + [self.site_url] + [c.base_url for c in campaigns]
+        self.origins = {origin_of(o) for o in wanted if origin_of(o)}
+        self.limits = limits or Limits()
+        self.limiter = RateLimiter()
+        self.flows = Flows(self, ledger, token_ttl, clock, on_message or (lambda message: None))
+        self.ledger = ledger
+        prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        self.url_map = Map([Rule(f"{prefix}/{name}", endpoint=name, methods=["POST", "OPTIONS"])
+                            for name in ("submit", "confirm", "withdraw")])
+
+    # -- WSGI --------------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        request.max_content_length = payload.MAX_BODY
+        return self.handle(request)(environ, start_response)
+
+    def handle(self, request: Request) -> Response:
+        try:
+            endpoint, _ = self.url_map.bind_to_environ(request.environ).match()
+        except HTTPException as exc:
+            return json_response({"error": "not_found" if exc.code == 404 else "method_not_allowed",
+                                  "message": exc.description, "field": None}, exc.code or 400)
+        origin = request.headers.get("Origin")
+        if origin and origin not in self.origins:
+            return json_response({"error": "forbidden_origin", "message": f"origin {origin} is not allowed",
+                                  "field": None}, 403)
+        if request.method == "OPTIONS":
+            response = Response(status=204)
+            response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"
+            response.headers["Access-Control-Max-Age"] = "600"
+        else:
+            response = self.dispatch(endpoint, request)
+        if origin:
+            response.headers["Access-Control-Allow-Origin"] = origin
+        response.vary.add("Origin")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def dispatch(self, endpoint: str, request: Request) -> Response:
+        navigate = is_navigation(request)
+        data: dict = {}
+        try:
+            wait = self.limiter.hit(("address", request.remote_addr), self.limits.per_address)
+            if wait:
+                raise ApiError(429, "rate_limited", "too many requests from this address", retry_after=int(wait))
+            data = payload.read(request)
+            status, body = getattr(self.flows, endpoint)(request, data)
+        except ApiError as exc:
+            if exc.status >= 500:
+                log.error("%s: %s", endpoint, exc.message)
+            return self.error(endpoint, request, data, exc, navigate)
+        except Exception:  # noqa: BLE001 - a bug must still answer in the protocol's shape
+            log.exception("receiver error in %s", endpoint)
+            return self.error(endpoint, request, data,
+                              ApiError(500, "server_error", "internal error (see the server log)"), navigate)
+        if navigate:
+            return redirect(self.target(request, data, endpoint, success=True))
+        return json_response(body, status)
+
+    def error(self, endpoint, request, data, exc: ApiError, navigate: bool) -> Response:
+        if not navigate:
+            response = json_response(exc.body(), exc.status)
+        elif endpoint == "submit":
+            lang = self._lang(data)
+            back = self.target(request, data, endpoint, success=False, page="index.html")
+            response = Response(error_page(lang, exc.code, back), exc.status, mimetype="text/html")
+            response.headers["Content-Language"] = lang
+        else:
+            state = exc.code if exc.code in PAGE_STATES[endpoint] else "bad_request"
+            response = redirect(self.target(request, data, endpoint, success=False, fragment=state))
+        if exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    # -- URLs --------------------------------------------------------------------------------
+    def _lang(self, data: dict) -> str:
+        campaign = self.campaigns.get(data.get("campaign") if isinstance(data.get("campaign"), str) else "")
+        lang = data.get("locale")
+        if campaign:
+            return lang if lang in campaign.locales else campaign.default_locale
+        return "en"
+
+    def public_base(self, campaign: Campaign, request: Request | None) -> str:
+        """Where the site is: the local server, else the campaign's base_url, else the caller."""
+        if self.site_url:
+            return self.site_url
+        if campaign.base_url:
+            return campaign.base_url
+        origin = request.headers.get("Origin", "") if request else ""
+        return origin if origin in self.origins else ""
+
+    def target(self, request: Request, data: dict, endpoint: str, success: bool,
+               page: str | None = None, fragment: str | None = None) -> str:
+        """Where a form posted without JavaScript goes next: the page's success_url/redirect
+        when it points at an allowed origin (or is a site path), else the default page."""
+        campaign = self.campaigns.get(data.get("campaign") if isinstance(data.get("campaign"), str) else "")
+        if campaign is None:
+            return self.site_url + "/" if self.site_url else "/"
+        lang = self._lang(data)
+        base = self.public_base(campaign, request)
+        default = f"{base}/{campaign.id}/{lang}/{page or PAGES[endpoint]}"
+        raw = data.get("redirect") or data.get("success_url") or ""
+        url = default
+        if isinstance(raw, str) and raw and page is None:
+            if campaign.base_url and self.site_url and raw.startswith(campaign.base_url + "/"):
+                raw = self.site_url + raw[len(campaign.base_url):]
+            if raw.startswith("/") and not raw.startswith("//"):
+                url = base + raw
+            elif origin_of(raw) in self.origins:
+                url = raw
+        if fragment:
+            url = url.split("#", 1)[0] + "#" + fragment
+        elif not success:
+            url = url.split("#", 1)[0]
+        return url
+
+
+def is_navigation(request: Request) -> bool:
+    """A form the browser posted itself (no JavaScript), as opposed to a fetch() call."""
+    mode = request.headers.get("Sec-Fetch-Mode")
+    if mode:
+        return mode == "navigate"
+    accept = request.headers.get("Accept", "")
+    return request.mimetype in payload.FORM_TYPES and "text/html" in accept
+
+
+def json_response(body: dict, status: int) -> Response:
+    import json
+    return Response(json.dumps(body, ensure_ascii=False), status, mimetype="application/json")
+
+
+def redirect(url: str) -> Response:
+    response = Response(status=303)
+    response.headers["Location"] = url
+    return response
+
+
+def _split(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return list(value)
+
+
+def load_campaigns(paths) -> list[Campaign]:
+    """Campaign files or folders (str, Path or a list of them) -> validated campaigns."""
+    files: list[Path] = []
+    for item in _split(paths) if isinstance(paths, str) else list(paths):
+        if isinstance(item, Campaign):
+            return list(paths)
+        path = Path(item)
+        files += sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")) if path.is_dir() else [path]
+    if not files:
+        raise OptinError(f"no campaign files found in {paths}")
+    return load_all(files)
+
+
+def create_app(campaigns="campaigns", ledger="optin-ledger.sqlite", origins=None, site_url: str = "",
+               token_hours: float = 48, prefix: str = "/api", proxies: int = 0,
+               limits: Limits | None = None, clock=now_utc, on_message=None):
+    """The WSGI app for a production server. Arguments fall back to environment variables
+    OPTIN_CAMPAIGNS, OPTIN_LEDGER, OPTIN_ORIGINS (comma-separated), OPTIN_TOKEN_HOURS,
+    OPTIN_PREFIX, OPTIN_PROXIES (number of trusted reverse proxies in front)."""
+    env = os.environ
+    campaigns = env.get("OPTIN_CAMPAIGNS", campaigns) if campaigns == "campaigns" else campaigns
+    ledger = env.get("OPTIN_LEDGER", ledger) if ledger == "optin-ledger.sqlite" else ledger
+    origins = _split(origins if origins is not None else env.get("OPTIN_ORIGINS"))
+    token_hours = float(env.get("OPTIN_TOKEN_HOURS", token_hours))
+    prefix = env.get("OPTIN_PREFIX", prefix)
+    proxies = int(env.get("OPTIN_PROXIES", proxies))
+    app = Receiver(load_campaigns(campaigns), ledger if isinstance(ledger, Ledger) else Ledger(ledger),
+                   origins=origins, site_url=site_url, token_ttl=timedelta(hours=token_hours),
+                   prefix=prefix, limits=limits, clock=clock, on_message=on_message)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        return ProxyFix(app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    return app

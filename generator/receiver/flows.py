@@ -1,0 +1,171 @@
+"""What each endpoint does to the ledger: submit (requested + message), confirm (given /
+refused), withdraw (withdrawn). One transaction per request; messages go out after commit."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from ..vocab import PHONE_CHANNELS
+from . import payload, tokens
+from .ledger import ACTIVE, Ledger, expire_stale
+from .messages import confirmation
+from .payload import ApiError
+
+
+def iso(moment: datetime) -> str:
+    """UTC, millisecond precision, 'Z': sorts as text in the same order as in time."""
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def pii_categories(campaign, purposes: list[str], extra: dict) -> list[str]:
+    channels = {p.channel for p in campaign.purposes if p.id in purposes}
+    out = (["phone number"] if channels & PHONE_CHANNELS else []) + (["email address"] if "email" in channels else [])
+    return out + [{"name": "name", "birthday": "date of birth"}[k] for k in sorted(extra)]
+
+
+class Flows:
+    def __init__(self, receiver, ledger: Ledger, ttl: timedelta, clock, on_message):
+        self.receiver, self.ledger, self.ttl = receiver, ledger, ttl
+        self.clock, self.on_message = clock, on_message
+
+    def now(self) -> str:
+        return iso(self.clock())
+
+    def _limit(self, key: tuple, limit) -> None:
+        wait = self.receiver.limiter.hit(key, limit)
+        if wait:
+            raise ApiError(429, "rate_limited", "too many attempts; try again later", retry_after=int(wait))
+
+    # -- submit ------------------------------------------------------------------------------
+    def submit(self, request, data: dict):
+        if data.get("website"):  # honeypot: look successful, keep nothing
+            return 202, {"status": "pending", "record_id": payload.text(data, "record_id", 36) or "0" * 36}
+        sub = payload.submission(data, self.receiver.campaigns)
+        campaign, lang = sub["campaign"], sub["locale"]
+        for value in (sub["phone"], sub["email"]):
+            if value:
+                self._limit(("contact", campaign.id, value), self.receiver.limits.per_contact)
+        now = self.clock()
+        base = self.receiver.public_base(campaign, request)
+        page_url = sub["page_url"] or f"{base}/{campaign.id}/{lang}/"
+        record = {
+            "record_id": sub["record_id"], "created": iso(now), "campaign": campaign.id,
+            "controller": {"name": campaign.controller.name, "address": campaign.controller.address,
+                           "email": campaign.controller.email},
+            "jurisdiction": campaign.country, "locale": lang, "phone": sub["phone"], "email": sub["email"],
+            "pii_categories": pii_categories(campaign, sub["purposes"], sub["extra"]),
+            "purposes": [{"id": p.id, "channel": p.channel, "retention_months": p.retention_months}
+                         for p in campaign.purposes if p.id in sub["purposes"]],
+            "notice_version": sub["notice_version"], "wording_version": sub["wording_version"],
+            "notice_url": f"{base}/{campaign.id}/{lang}/privacy-{sub['notice_version'][:8]}.html",
+            "page_url": page_url, "client_timestamp": sub["client_timestamp"],
+            "method": "signup-page:" + ("json" if request.mimetype == "application/json" else "form"),
+            "extra": sub["extra"],
+        }
+        messages = []
+        with self.ledger.transaction() as db:
+            expire_stale(db, iso(now))
+            existing = Ledger.record(db, record["record_id"])
+            if existing is not None:  # a retry of a request that already arrived: same answer
+                if (existing["campaign"], existing["phone"], existing["email"]) != \
+                        (campaign.id, sub["phone"], sub["email"]):
+                    raise ApiError(409, "duplicate_record", "record_id already used", "record_id")
+                return 202, {"status": "pending", "record_id": record["record_id"]}
+            Ledger.add_record(db, record)
+            Ledger.add_event(db, record["created"], record, "requested", sub["purposes"], lang, record["method"])
+            for channel_set, recipient in ((PHONE_CHANNELS, sub["phone"]), ({"email"}, sub["email"])):
+                covered = [p.id for p in campaign.purposes if p.id in sub["purposes"] and p.channel in channel_set]
+                if not recipient or not covered:
+                    continue
+                token, code = tokens.new_token(), tokens.new_code()
+                Ledger.add_token(db, tokens.digest(token), tokens.code_digest(code), record, covered,
+                                 iso(now + self.ttl))
+                channel = next(p.channel for p in campaign.purposes if p.id == covered[0])
+                link = f"{base}/{campaign.id}/{lang}/confirm.html?t={token}&p={','.join(covered)}"
+                message = confirmation(campaign, lang, channel, recipient, covered, link, code,
+                                       f"{base}/{campaign.id}/{lang}/withdraw.html",
+                                       max(1, round(self.ttl.total_seconds() / 3600)))
+                Ledger.add_outbox(db, record["created"], message)
+                messages.append(message)
+        for message in messages:
+            self.on_message(message)
+        return 202, {"status": "pending", "record_id": record["record_id"]}
+
+    # -- confirm -----------------------------------------------------------------------------
+    def confirm(self, request, data: dict):
+        campaign, lang = payload.campaign_of(data, self.receiver.campaigns)
+        token = payload.text(data, "token", 100)
+        code = payload.text(data, "code", 40)
+        if not token and not tokens.normalize_code(code):
+            raise ApiError(400, "wrong_code", "send the token from the link or the code", "code")
+        chosen = payload.purposes(data, campaign, allow_all=True)
+        fails = ("bad-code", request.remote_addr)
+        if self.receiver.limiter.blocked(fails, self.receiver.limits.wrong_codes):
+            raise ApiError(429, "rate_limited", "too many wrong codes from this address")
+        now = self.now()
+        outcome = None
+        with self.ledger.transaction() as db:
+            expire_stale(db, now)
+            found = self._find(db, campaign.id, token, code)
+            if found is None:
+                outcome = ApiError(400, "invalid_token" if token else "wrong_code",
+                                   "unknown token" if token else "no such code", None if token else "code")
+            elif found.used:
+                outcome = ApiError(409, "already_confirmed", "this confirmation was already used")
+            elif found.expires <= now:
+                outcome = ApiError(410, "expired_token", "the link and code have expired; sign up again")
+            else:
+                record = Ledger.record(db, found.record_id)
+                state = Ledger.state(db, found.record_id)
+                open_ = [p for p in found.purposes if state.get(p) == "requested"]
+                wanted = open_ if chosen == ["*"] else [p for p in chosen if p in open_]
+                if not open_:
+                    outcome = ApiError(400, "invalid_token", "nothing left to confirm (withdrawn?)")
+                elif not wanted:
+                    raise ApiError(400, "no_purpose", "none of the ticked purposes awaits confirmation", "purposes")
+                else:
+                    method = "confirm-page:" + ("link" if token else "code")
+                    Ledger.use_token(db, found.token_hash, now)
+                    Ledger.add_event(db, now, record, "given", wanted, lang, method)
+                    refused = [p for p in open_ if p not in wanted]
+                    if refused:
+                        Ledger.add_event(db, now, record, "refused", refused, lang, method)
+        if outcome is not None:
+            if outcome.code in ("invalid_token", "wrong_code"):
+                self.receiver.limiter.add(fails)
+            raise outcome
+        return 200, {"status": "confirmed", "purposes": wanted, "record_id": record["record_id"]}
+
+    @staticmethod
+    def _find(db, campaign: str, token: str, code: str):
+        if token:
+            found = Ledger.token_by_hash(db, tokens.digest(token))
+            if found and tokens.same(found.token_hash, tokens.digest(token)) and found.campaign == campaign:
+                return found
+            return None
+        digest = tokens.code_digest(code)
+        candidates = [t for t in Ledger.tokens_by_code(db, campaign, digest) if tokens.same(t.code_hash, digest)]
+        # several tokens can share a code only by chance; prefer one still usable
+        candidates.sort(key=lambda t: (t.used is None, t.expires), reverse=True)
+        return candidates[0] if candidates else None
+
+    # -- withdraw ----------------------------------------------------------------------------
+    def withdraw(self, request, data: dict):
+        campaign, lang = payload.campaign_of(data, self.receiver.campaigns)
+        chosen = payload.purposes(data, campaign, allow_all=True)
+        phone = payload.phone(data, campaign, False) if campaign.needs_phone else None
+        email = payload.email(data, False) if campaign.needs_email else None
+        if not phone and not email:
+            raise ApiError(400, "no_contact", "give the phone number or email address you signed up with",
+                           "phone" if campaign.needs_phone else "email")
+        targets = [p.id for p in campaign.purposes] if chosen == ["*"] else chosen
+        now = self.now()
+        with self.ledger.transaction() as db:
+            expire_stale(db, now)
+            for record in Ledger.records_for_contact(db, campaign.id, phone, email):
+                state = Ledger.state(db, record["record_id"])
+                hit = [p for p in targets if state.get(p) in ACTIVE]
+                if hit:
+                    Ledger.add_event(db, now, record, "withdrawn", hit, lang, "withdraw-page")
+        # the same answer whether or not the contact is known: the page reveals nothing
+        return 200, {"status": "withdrawn", "purposes": targets}

@@ -1,0 +1,74 @@
+"""`optin serve`: one WSGI app on 127.0.0.1 for the built site, the receiver (/api/...) and a
+local outbox page (/_outbox, /_outbox.json) showing the confirmation messages "sent"."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from markupsafe import escape
+from werkzeug.security import safe_join
+from werkzeug.utils import send_file
+from werkzeug.wrappers import Request, Response
+
+from .app import Receiver
+
+OUTBOX_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'"
+
+
+class LocalSite:
+    def __init__(self, site_dir: Path, receiver: Receiver, prefix: str = "/api"):
+        self.site_dir = Path(site_dir)
+        self.receiver = receiver
+        self.prefix = prefix.rstrip("/") + "/"
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "/")
+        if path.startswith(self.prefix):
+            return self.receiver(environ, start_response)
+        request = Request(environ)
+        if path in ("/_outbox", "/_outbox/"):
+            response = self.outbox_page()
+        elif path == "/_outbox.json":
+            response = Response(json.dumps([dict(r) for r in self.receiver.ledger.outbox()], ensure_ascii=False),
+                                mimetype="application/json")
+        elif request.method not in ("GET", "HEAD"):
+            response = Response("method not allowed\n", 405, mimetype="text/plain")
+        else:
+            response = self.static(request)
+        response.headers["Cache-Control"] = "no-store"
+        return response(environ, start_response)
+
+    def static(self, request: Request) -> Response:
+        rel = request.path.lstrip("/")
+        full = safe_join(str(self.site_dir), rel) if rel else str(self.site_dir)
+        if full is None:
+            return Response("not found\n", 404, mimetype="text/plain")
+        target = Path(full)
+        if target.is_dir():
+            if not request.path.endswith("/"):
+                response = Response(status=301)
+                response.headers["Location"] = request.path + "/"
+                return response
+            target = target / "index.html"
+        if not target.is_file():
+            return Response("not found\n", 404, mimetype="text/plain")
+        return send_file(target, request.environ, max_age=0)
+
+    def outbox_page(self) -> Response:
+        rows = self.receiver.ledger.outbox()
+        items = "".join(
+            f'<li class="message" data-campaign="{escape(r["campaign"])}" data-locale="{escape(r["locale"])}">'
+            f'<p><strong>{escape(r["channel"])}</strong> to <span class="to">{escape(r["recipient"])}</span>'
+            f' · {escape(r["ts"])}</p><pre lang="{escape(r["locale"])}">{escape(r["body"])}</pre>'
+            f'<p><a class="confirm-link" href="{escape(r["link"])}">Open the confirmation link</a>'
+            f' · code <code class="code">{escape(r["code"])}</code></p></li>'
+            for r in rows)
+        html = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Outbox (local)</title>'
+                '<meta name="viewport" content="width=device-width, initial-scale=1">'
+                '</head><body><main><h1>Outbox</h1><p>Confirmation messages the local receiver would have '
+                'sent, newest first. Nothing leaves this computer.</p>'
+                f'<ol class="outbox">{items}</ol>' + ("" if rows else "<p>No messages yet.</p>")
+                + "</main></body></html>")
+        response = Response(html, mimetype="text/html")
+        response.headers["Content-Security-Policy"] = OUTBOX_CSP
+        return response
