@@ -98,6 +98,8 @@ class Flows:
         code = payload.text(data, "code", 40)
         if not token and not tokens.normalize_code(code):
             raise ApiError(400, "wrong_code", "send the token from the link or the code", "code")
+        if data.get("scope") == "all":  # the "Confirm all" button of a form posted without JavaScript
+            data = {**data, "purposes": ["*"]}
         chosen = payload.purposes(data, campaign, allow_all=True)
         fails = ("bad-code", request.remote_addr)
         if self.receiver.limiter.blocked(fails, self.receiver.limits.wrong_codes):
