@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import i18n, pages
+from . import approval, i18n, notice_archive, pages
 from .assets import Assets
 from .campaign import Campaign, Endpoints, load_all
 from .errors import BuildError
@@ -94,10 +94,17 @@ def build(paths: list[Path], out_dir: Path, strict: bool = False,
             views = {lang: resolve(campaign, lang, renderer) for lang in campaign.locales}
             result.views[campaign.id] = views
             result.pages += pages.write_campaign(campaign, views, renderer, assets[campaign.theme], tmp)
+            result.pages += notice_archive.republish(campaign, tmp)  # earlier notice versions (issue 4)
         first = renderers.get("default") or next(iter(renderers.values()))
         result.pages += pages.write_site_index(campaigns, first, assets.get("default") or next(iter(assets.values())), tmp)
+        legal = [m for c in campaigns for m in approval.check(c, result.views[c.id])]  # issue 4
+        if strict and legal:
+            raise BuildError("--strict: " + "\n  ".join(["legal texts differ from the approved versions:", *legal]))
+        result.warnings += legal
         _swap(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    for campaign in campaigns:  # archive new notice versions next to the campaign (issue 4)
+        notice_archive.record(campaign, result.views[campaign.id], out_dir)
     return result
