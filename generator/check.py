@@ -267,13 +267,13 @@ def check_site(root: Path, campaigns_dir: Path | None = None, patterns: tuple[st
     from . import check_rules
 
     site = load_site(root, campaigns_dir)
-    files = select(site.html_files(), patterns)
-    if patterns and not files:
+    files, styles = select(site.html_files(), patterns), select(site.css_files(), patterns)
+    if patterns and not files and not styles and not select([p.page for p in site.problems], patterns):
         raise OptinError(f"no page in {root} matches {', '.join(patterns)}")
-    failures = list(site.problems)
+    failures = list(site.problems)  # a broken manifest affects every page of its campaign
     for rel in files:
         failures += check_rules.check_page(site.page(rel))
-    failures += check_rules.check_styles(site, select(site.css_files(), patterns) if patterns else site.css_files())
+    failures += check_rules.check_styles(site, styles)
     if browser:
         from . import check_browser
         failures += check_browser.check_pages(site, files)

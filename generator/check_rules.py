@@ -379,13 +379,15 @@ def rule_english_text(page: Page):
                 done.append(english)
                 yield _fail(page, "english-text", node, f"untranslated English: {english!r}")
     for node in page.html.iter():
-        if skip(node) or any(skip(a) for a in node.ancestors()):
+        values = [(attr, node.get(attr)) for attr in TEXT_ATTRS if (node.get(attr) or "").strip()]
+        if not values or skip(node) or any(skip(a) for a in node.ancestors()):
             continue
-        for attr in TEXT_ATTRS:
-            value = _strip(" ".join((node.get(attr) or "").split()), nouns)
+        for attr, value in values:
+            value = _strip(" ".join(value.split()), nouns)
             for english, pattern in _english_patterns(lang):
-                if value and pattern.search(value):
+                if pattern.search(value):
                     yield _fail(page, "english-text", node, f"untranslated English in {attr}=: {english!r}")
+                    break
 
 
 PAGE_RULES = (rule_checkboxes, rule_privacy_link, rule_notice_version, rule_forms, rule_head, rule_csp,

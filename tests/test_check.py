@@ -1,0 +1,213 @@
+"""`optin check` static rules: the example site passes every rule, and each rule fails on a copy
+of it broken in one small, deliberate way (the rule id, page and element must be reported and
+the exit code must be 1)."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator import i18n
+from generator.check_rules import RULES
+from generator.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EN = "nordlys-sko/en/"
+
+
+# --- helpers (also used by test_check_browser.py) ------------------------------------------
+
+def run_check(site: Path, *args: str) -> tuple[int, dict | str]:
+    """`optin check SITE --format json ARGS`: (exit code, parsed JSON or the raw output)."""
+    result = CliRunner().invoke(main, ["check", str(site), "--format", "json", *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    try:
+        return result.exit_code, json.loads(result.output)
+    except ValueError:
+        return result.exit_code, result.output
+
+
+def copy_site(site: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "site"
+    shutil.copytree(site, out)
+    return out
+
+
+def edit(site: Path, rel: str, pattern: str, replacement: str, count: int = 1) -> None:
+    """Regex-edit one file of a site (`rel` may be a glob); fails loudly if the pattern no
+    longer matches, so a stale fixture can never silently test nothing."""
+    [path] = sorted(site.glob(rel))
+    text = path.read_text(encoding="utf-8")
+    new, made = re.subn(pattern, replacement, text, count=count, flags=re.S)
+    assert made, f"fixture is stale: {pattern!r} not found in {rel}"
+    path.write_text(new, encoding="utf-8")
+
+
+def failures(report: dict, rule: str | None = None, page: str | None = None) -> list[dict]:
+    return [f for f in report["failures"]
+            if (rule is None or f["rule"] == rule) and (page is None or f["page"] == page)]
+
+
+# --- the example site ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def baseline(example_site):
+    code, report = run_check(example_site)
+    assert isinstance(report, dict), report
+    return report
+
+
+def test_manifest_written_by_the_build(example_site):
+    data = json.loads((example_site / "nordlys-sko" / "optin.json").read_text())
+    assert data["endpoints"]["submit"] == "https://api.nordlyssko.example/optin/submit"
+    assert data["locales"][0] == "nb" and "Nordlys Sko" in data["proper_nouns"]
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_example_site_passes(baseline, rule):
+    """The CI gate: the example site passes every static rule (english-text and checkbox-label
+    need the translators' catalogs to be complete)."""
+    found = failures(baseline, rule)
+    assert not found, f"{len(found)} {rule} failure(s), e.g. " + "\n".join(map(str, found[:8]))
+
+
+def test_exit_code_zero_when_clean(example_site):
+    """Exit 0 on a clean selection: the English pages, which no translation can affect."""
+    code, report = run_check(example_site, "--page", f"{EN}*")
+    assert report["failures"] == [] and report["ok"] is True, report["failures"][:5]
+    assert code == 0 and report["pages_checked"] >= 6
+
+
+def test_campaign_files_instead_of_manifest(example_site, tmp_path):
+    site = copy_site(example_site, tmp_path)
+    for manifest in site.glob("*/optin.json"):
+        manifest.unlink()
+    _, without = run_check(site, "--page", f"{EN}*")
+    assert failures(without, "manifest")
+    code, report = run_check(site, "--page", f"{EN}*", "--campaigns", str(ROOT / "campaigns"))
+    assert code == 0 and report["failures"] == []
+
+
+def test_table_output_and_exit_codes(example_site, tmp_path):
+    site = copy_site(example_site, tmp_path)
+    edit(site, f"{EN}index.html", r'(<input type="checkbox")', r'\1 checked')
+    result = CliRunner().invoke(main, ["check", str(site), "--page", f"{EN}index.html"])
+    assert result.exit_code == 1
+    row = next(line for line in result.output.splitlines() if "checkbox-checked" in line)
+    assert row.startswith(f"{EN}index.html") and "input#purpose-" in row
+    assert "failure(s)" in result.output.splitlines()[-1]
+    missing = CliRunner().invoke(main, ["check", str(tmp_path / "nothing")])
+    assert missing.exit_code == 2 and "not a folder" in missing.output and "Traceback" not in missing.output
+    nomatch = CliRunner().invoke(main, ["check", str(site), "--page", "nope/*"])
+    assert nomatch.exit_code == 2 and "no page" in nomatch.output
+
+
+def test_list_rules():
+    result = CliRunner().invoke(main, ["check", "--list-rules"])
+    assert result.exit_code == 0
+    ids = {line.split()[0] for line in result.output.splitlines()}
+    assert set(RULES) | {"axe", "console-error", "csp-violation", "network"} == ids
+
+
+# --- one broken site per rule ------------------------------------------------------------------
+
+LEFTOVER = max(i18n.english_ui_strings(), key=len)
+CSP_META = r'<meta http-equiv="Content-Security-Policy"[^>]*>'
+# (rule, page that must be reported, element that must be named or "", edits: (file, regex, replacement))
+BROKEN = {
+    "checkbox-checked": ("checkbox-checked", f"{EN}index.html", "input#purpose-offers",
+                         [(f"{EN}index.html", r'(<input type="checkbox" id="purpose-offers")', r"\1 checked")]),
+    "checkbox-label-no-channel": ("checkbox-label", f"{EN}index.html", "input#purpose-offers",
+                                  [(f"{EN}index.html", r'(<label for="purpose-offers">)[^<]*', r"\1Great offers from Nordlys Sko")]),
+    "checkbox-label-missing": ("checkbox-label", f"{EN}index.html", "input#purpose-offers",
+                               [(f"{EN}index.html", r'<label for="purpose-offers">.*?</label>', "")]),
+    "checkbox-label-two-channels": ("checkbox-label", f"{EN}index.html", "input#purpose-offers",
+                                    [(f"{EN}index.html", r'(<label for="purpose-offers">)', r"\1SMS and ")]),
+    "consent-required": ("consent-required", f"{EN}index.html", "input#purpose-order_updates",
+                         [(f"{EN}index.html", r'(<input type="checkbox" id="purpose-order_updates")', r"\1 required")]),
+    "privacy-link-missing-file": ("privacy-link", f"{EN}index.html", "",
+                                  [(f"{EN}index.html", r'href="privacy\.html"', 'href="privacy-00000000.html"')]),
+    "privacy-link-other-locale": ("privacy-link", f"{EN}index.html", "",
+                                  [(f"{EN}index.html", r'href="privacy\.html"', 'href="../de/privacy.html"')]),
+    "form-endpoint-foreign": ("form-endpoint", f"{EN}index.html", "form#signup",
+                              [(f"{EN}index.html", r'action="[^"]*"', 'action="https://collector.example.net/submit"')]),
+    "form-endpoint-http": ("form-endpoint", f"{EN}confirm.html", "form#confirm",
+                           [(f"{EN}confirm.html", r'action="https://', 'action="http://')]),
+    "form-endpoint-wrong-endpoint": ("form-endpoint", f"{EN}withdraw.html", "form#withdraw",
+                                     [(f"{EN}withdraw.html", r'action="[^"]*"', 'action="https://api.nordlyssko.example/optin/submit"')]),
+    "page-lang-missing": ("page-lang", f"{EN}thanks.html", "html",
+                          [(f"{EN}thanks.html", r'<html lang="en">', "<html>")]),
+    "page-lang-wrong": ("page-lang", "nordlys-sko/de/thanks.html", "html",
+                        [("nordlys-sko/de/thanks.html", r'<html lang="de">', '<html lang="en">')]),
+    "page-title": ("page-title", f"{EN}confirm.html", "title",
+                   [(f"{EN}confirm.html", r"<title>.*?</title>", "<title> </title>")]),
+    "hreflang-missing-target": ("hreflang", f"{EN}withdraw.html", "link[rel=alternate][hreflang=de]",
+                                [(f"{EN}withdraw.html", r'href="\.\./de/withdraw\.html"', 'href="../de/withdraw-old.html"')]),
+    "hreflang-missing-locale": ("hreflang", f"{EN}withdraw.html", "head",
+                                [(f"{EN}withdraw.html", r'<link rel="alternate" hreflang="es"[^>]*>', "")]),
+    "csp-missing": ("csp", f"{EN}withdraw.html", "head", [(f"{EN}withdraw.html", CSP_META, "")]),
+    "csp-unsafe-inline": ("csp", f"{EN}thanks.html", "meta[http-equiv=Content-Security-Policy]",
+                          [(f"{EN}thanks.html", r"script-src &#39;self&#39;", "script-src &#39;self&#39; &#39;unsafe-inline&#39;")]),
+    "csp-form-blocked": ("csp", f"{EN}index.html", "meta[http-equiv=Content-Security-Policy]",
+                         [(f"{EN}index.html", r"form-action [^;\"]*", "form-action &#39;self&#39;")]),
+    "inline-code": ("inline-code", f"{EN}thanks.html", "script",
+                    [(f"{EN}thanks.html", r"</main>", "<script>document.title = 'x';</script></main>")]),
+    "third-party-font": ("third-party", f"{EN}index.html", "link[rel=stylesheet][href=https://fonts.googleapis.com/css2?family=Roboto]",
+                         [(f"{EN}index.html", r"</head>", '<link rel="stylesheet" href="https://fonts.googleapis.com/css2?family=Roboto">\n</head>')]),
+    "third-party-image": ("third-party", f"{EN}thanks.html", "",
+                          [(f"{EN}thanks.html", r"</main>", '<img src="//cdn.example.com/pixel.png" alt=""></main>')]),
+    "third-party-css-import": ("third-party", "assets/style.*.css", "line 1",
+                               [("assets/style.*.css", r"^", '@import url("https://fonts.example.com/font.css");\n')]),
+    "notice-version-text-changed": ("notice-version", f"{EN}index.html", "input[name=notice_version][type=hidden]",
+                                    [(f"{EN}privacy.html", r"(<article[^>]*>)", r"\1<p>We may also sell your data.</p>")]),
+    "notice-version-wrong-value": ("notice-version", f"{EN}index.html", "input[name=notice_version][type=hidden]",
+                                   [(f"{EN}index.html", r'(name="notice_version" value=")[0-9a-f]{8}', r"\g<1>00000000")]),
+    "english-text": ("english-text", "nordlys-sko/nb/thanks.html", "p#leftover",
+                     [("nordlys-sko/nb/thanks.html", r"</main>", f'<p id="leftover">{LEFTOVER}</p></main>')]),
+    "manifest": ("manifest", "nordlys-sko/optin.json", "",
+                 [("nordlys-sko/optin.json", r"^\{", "{{")]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_rule_fails_on_broken_site(example_site, baseline, tmp_path, case):
+    rule, page, element, edits = BROKEN[case]
+    site = copy_site(example_site, tmp_path)
+    for rel, pattern, replacement in edits:
+        edit(site, rel, pattern, replacement, count=0 if rule == "privacy-link" else 1)
+    page = next(p.relative_to(site).as_posix() for p in site.glob(page))
+    code, report = run_check(site, "--page", page)
+    found = failures(report, rule, page)
+    assert code == 1 and report["ok"] is False
+    assert found, f"{rule} not reported on {page}: {failures(report, page=page)[:5]}"
+    if element:
+        assert any(f["element"].endswith(element) for f in found), found
+    before = {(f["rule"], f["page"], f["element"], f["message"]) for f in baseline["failures"]}
+    assert any((f["rule"], f["page"], f["element"], f["message"]) not in before for f in found), \
+        "the failure was there before the edit: the fixture proves nothing"
+
+
+def test_english_marked_as_english_is_not_a_leftover(example_site, tmp_path):
+    """ms pages show English on purpose (PDPA s.7(3)), marked lang="en"; proper nouns stay."""
+    site = copy_site(example_site, tmp_path)
+    edit(site, "kedai-harmoni/ms/thanks.html", r"</main>",
+         f'<p id="second" lang="en">{LEFTOVER}</p><p id="noun">Kedai Harmoni</p></main>')
+    _, report = run_check(site, "--page", "kedai-harmoni/ms/thanks.html")
+    assert not [f for f in report["failures"] if f["element"] in ("p#second", "p#noun")]
+
+
+def test_channel_names_follow_the_page_language(example_site, tmp_path):
+    """A German label must name the channel in German; 'Correos electrónicos' names 'correo
+    electrónico' (inflection tolerated)."""
+    from generator.check_rules import channel_pattern
+
+    es = channel_pattern("es", "email")
+    if i18n.translations("es").ugettext("email") == "correo electrónico":
+        assert es.search("Correos electrónicos de Kedai Harmoni")
+    assert channel_pattern("en", "email").search("Emails from Kedai Harmoni")
+    assert not channel_pattern("en", "sms").search("Messages from Kedai Harmoni")
