@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import socket
 import tempfile
 import threading
 from datetime import timedelta
@@ -29,7 +30,7 @@ DEFAULT_LEDGER = Path("optin-ledger.sqlite")
 
 
 class _Server(ThreadedWSGIServer):
-    request_queue_size = 1024  # a burst of sign-ups waits in the backlog instead of failing
+    daemon_threads = True
 
 
 class _Slot:
@@ -49,11 +50,18 @@ class LocalServer:
                  ledger: Path = DEFAULT_LEDGER, token_hours: float = 48, limits: Limits | None = None,
                  clock=now_utc, on_message=None):
         slot = _Slot()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            self.server = _Server(HOST, port, slot)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((HOST, port))
+            sock.listen(1024)  # a burst of sign-ups waits in the backlog instead of failing
+            self.server = _Server(HOST, sock.getsockname()[1], slot, fd=sock.fileno())
         except OSError as exc:
-            raise OptinError(f"cannot listen on {HOST}:{port}: {exc.strerror} (try --port 0)") from None
-        self.url = f"http://{HOST}:{self.server.server_port}"
+            raise OptinError(f"cannot listen on {HOST}:{port}: {exc.strerror} (try another --port, "
+                             "or 0 for any free one)") from None
+        finally:
+            sock.close()  # the server holds its own duplicate
+        self.url = f"http://{HOST}:{self.server.server_address[1]}"
         self._tmp = None if out_dir else Path(tempfile.mkdtemp(prefix="optin-serve-"))
         self.site_dir = Path(out_dir or self._tmp / "site")
         api = f"{self.url}/api"
