@@ -114,11 +114,12 @@ class Notice:
     html: NoticeHtml
 
 
-def render(lang: str, context: dict, extra: str = "", locales_dir: Path = LOCALES_DIR) -> Notice:
+def render(lang: str, context: dict, extra: str = "", locales_dir: Path | None = None) -> Notice:
     """Render locales/<lang>/notice.md with the campaign context, then Markdown -> HTML.
 
     When the context carries a campaign, the rendered result is checked right here: a notice
     lacking a required item raises BuildError naming campaign, locale and item."""
+    locales_dir = locales_dir or LOCALES_DIR  # looked up per call: tests point it at a copy
     name = f"{lang}/notice.md"
     if not (locales_dir / name).is_file():
         raise BuildError(f"locale {lang}: notice {locales_dir / name} is missing "

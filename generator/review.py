@@ -29,7 +29,7 @@ h2{font-size:1.2rem;margin:2rem 0 .5rem;border-bottom:2px solid #1a1a1a}
 table{border-collapse:collapse;margin:.5rem 0}
 th,td{border:1px solid #888;padding:.25rem .5rem;text-align:left;vertical-align:top}
 code{font-size:.85em}
-.row{display:grid;grid-auto-flow:column;grid-auto-columns:minmax(22rem,1fr);gap:1rem;overflow-x:auto}
+.row{display:grid;grid-auto-flow:column;grid-auto-columns:minmax(15rem,1fr);gap:.75rem;overflow-x:auto}
 .cell{border:1px solid #888;border-radius:4px;padding:.5rem .75rem;min-width:0}
 .cell h3{font-size:1rem;margin:.2rem 0}
 .meta{font-size:.85rem;margin:.2rem 0 .6rem;color:#333}
@@ -130,8 +130,11 @@ def _approved_by(item: dict | None) -> str:
 def _cell(campaign: Campaign, entry: Entry) -> str:
     e = html.escape
     text = entry.text
+    tag = (lambda lang: f'<p class="meta">{e(i18n.language_name(lang))}:</p>') if len(text.fragments) > 1 \
+        else (lambda lang: "")
     parts = "".join(
-        f'<div class="lang-part" lang="{e(lang)}">{_demote(fragment, f"{campaign.id}-{entry.lang}-{lang}-{text.key}-")}</div>'
+        f'<div class="lang-part" lang="{e(lang)}">{tag(lang)}'
+        f'{_demote(fragment, f"{campaign.id}-{entry.lang}-{lang}-{text.key}-")}</div>'
         for lang, fragment in text.fragments)
     meta = (f'<p class="meta">hash <code>{e(text.hash[:16])}</code> '
             f'<span class="st st-{entry.status}">{e(STATUS_TEXT[entry.status])}</span>'

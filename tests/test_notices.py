@@ -1,0 +1,190 @@
+"""Privacy notices (issue 4): Art. 13 / PDPA s.7 completeness checked on the RENDERED notice,
+authorities per jurisdiction, Babel retention, versions in footer and form, permanent versions."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator import notices
+from generator.build import build
+from generator.cli import main
+from generator.errors import OptinError
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notices"
+RIGHTS = ["right-access", "right-rectification", "right-erasure", "right-restriction", "right-objection",
+          "right-portability"]
+
+
+def campaign_copy(tmp_path: Path, name: str = "fjord-solo", edit=None) -> Path:
+    """The fixture campaign in its own folder (the build archives notices next to it)."""
+    folder = tmp_path / "campaigns"
+    folder.mkdir(exist_ok=True)
+    text = (FIXTURES / f"{name}.yaml").read_text(encoding="utf-8")
+    path = folder / f"{name}.yaml"
+    path.write_text(edit(text) if edit else text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def locales(tmp_path, monkeypatch):
+    """A private copy of locales/ that the notices are rendered from."""
+    copy = tmp_path / "locales"
+    shutil.copytree(ROOT / "locales", copy)
+    monkeypatch.setattr(notices, "LOCALES_DIR", copy)
+    return copy
+
+
+def notice_html(page: str) -> list[str]:
+    return re.findall(r'<article class="notice"[^>]*>(.*?)</article>', page, re.S)
+
+
+# --- completeness on the rendered notice ---------------------------------------------------------
+
+MUTATIONS = {
+    # what a careless edit does to locales/en/notice.md -> what the build must name
+    "a right dropped": (lambda s: re.sub(r"- receive your data.*?\n  \{ \.item-right-portability \}\n", "", s, flags=re.S),
+                        "the right to data portability is missing"),
+    "a right emptied": (lambda s: re.sub(r"- have your data erased;\n", "- \n", s),
+                        "the right to erasure is missing"),
+    "a section dropped": (lambda s: re.sub(r"## Complaints \{ #complaint \}.*?(?=## )", "", s, flags=re.S),
+                          "no section with id #complaint"),
+    "authority not named": (lambda s: s.replace("in particular {{ authority.name }}", "in particular the authority"),
+                            "does not mention 'Datatilsynet'"),
+    "withdraw link removed": (lambda s: s.replace("[withdraw page]({{ withdraw_url }})", "withdraw page"),
+                              "the withdraw instruction has no link to withdraw.html"),
+    "earlier processing sentence dropped": (lambda s: s.replace("Withdrawing does not affect the lawfulness of the processing before the withdrawal.", ""),
+                                            "that withdrawing does not affect processing before it"),
+    "processor not named": (lambda s: s.replace("{{ r.name }}, which delivers", "a provider, which delivers"),
+                            "does not mention 'Postmark Mailer Inc.'"),
+    "safeguard dropped": (lambda s: s.replace(" Safeguard: {{ r.safeguard }}.", ""),
+                          "does not mention \"the European Commission's standard contractual clauses\""),
+    "retention not given": (lambda s: s.replace("at most {{ p.retention }}", "for a while"),
+                            "does not mention '6 months'"),
+}
+
+
+@pytest.mark.parametrize("mutation", list(MUTATIONS))
+def test_notice_missing_an_item_fails_the_build_naming_campaign_locale_and_item(tmp_path, locales, mutation):
+    edit, expected = MUTATIONS[mutation]
+    path = locales / "en" / "notice.md"
+    before = path.read_text(encoding="utf-8")
+    after = edit(before)
+    assert after != before, "the mutation applies to the current English notice"
+    path.write_text(after, encoding="utf-8")
+    out = tmp_path / "site"
+    result = CliRunner().invoke(main, ["build", str(campaign_copy(tmp_path)), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "campaign fjord-solo, locale en: the privacy notice" in result.output
+    assert expected in result.output, result.output
+    assert not out.exists(), "nothing is published"
+
+
+def test_the_unmodified_notice_passes(tmp_path, locales):
+    result = CliRunner().invoke(main, ["build", str(campaign_copy(tmp_path)), "--out", str(tmp_path / "site")])
+    assert result.exit_code == 0, result.output
+
+
+def test_markers_are_checked_on_rendered_html_not_the_template():
+    ok = ('<h2 id="rights">R</h2><ul>' + "".join(f'<li class="item-{r}">x</li>' for r in RIGHTS) + "</ul>")
+    assert not [m for m in notices.missing_items(ok, {}) if "rights" in m]
+    empty = ok.replace('<li class="item-right-erasure">x</li>', '<li class="item-right-erasure"> </li>')
+    assert any("the right to erasure is missing" in m for m in notices.missing_items(empty, {}))
+    commented = ok.replace('<li class="item-right-access">x</li>', "<!-- item-right-access -->")
+    assert any("the right of access is missing" in m for m in notices.missing_items(commented, {}))
+
+
+# --- content of the example notices -------------------------------------------------------------
+
+def test_every_example_notice_has_every_section_and_item(example_site):
+    checked = 0
+    for page in example_site.glob("*/*/privacy.html"):
+        for article in notice_html(page.read_text(encoding="utf-8")):
+            ids = set(re.findall(r'<h2 id="(?:[a-z]{2}-)?([\w-]+)"', article))
+            assert set(notices.REQUIRED_SECTIONS) <= ids, page
+            classes = set(re.findall(r'class="item-([\w-]+)"', article))
+            wanted = {i for items in notices.REQUIRED_ITEMS.values() for i in items}
+            assert wanted <= classes, (page, wanted - classes)
+            checked += 1
+    assert checked == 10 + 2, "5 locales x 2 campaigns, ms pages twice (ms + en)"
+
+
+def test_authority_retention_keywords_and_processors_per_campaign(example_site):
+    nb = (example_site / "nordlys-sko" / "nb" / "privacy.html").read_text(encoding="utf-8")
+    assert "Datatilsynet" in nb and "https://www.datatilsynet.no" in nb
+    assert "24 måneder" in nb and "12 måneder" in nb, "retention formatted by Babel for nb"
+    assert "STOPP" in nb and "UNSUB" in nb
+    assert "Meta Platforms" in nb and "Link Mobility AS" in nb and "Kari Nordmann" in nb
+    de = (example_site / "nordlys-sko" / "de" / "privacy.html").read_text(encoding="utf-8")
+    assert "24 Monate" in de
+    ms = (example_site / "kedai-harmoni" / "ms" / "privacy.html").read_text(encoding="utf-8")
+    assert "Personal Data Protection Commissioner" in ms and "Datatilsynet" not in ms
+    assert "18 bulan" in ms and "BERHENTI" in ms
+
+
+def test_ms_page_shows_malay_and_english_notice_without_duplicate_ids(example_site):
+    page = (example_site / "kedai-harmoni" / "ms" / "privacy.html").read_text(encoding="utf-8")
+    langs = re.findall(r'<article class="notice" lang="(\w+)"', page)
+    assert langs == ["ms", "en"]
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
+    assert 'id="en-withdraw"' in page and 'id="withdraw"' in page
+
+
+@pytest.mark.parametrize("jurisdiction, authority", [
+    ("country: DE\n  state: BY", "Bayerisches Landesamt für Datenschutzaufsicht"),
+    ("country: DE\n  state: HH", "Der Hamburgische Beauftragte für Datenschutz und Informationsfreiheit"),
+    ("country: ES", "Agencia Española de Protección de Datos (AEPD)"),
+    ("country: SE\n  authority: {name: Integritetsskyddsmyndigheten, url: 'https://www.imy.se'}",
+     "Integritetsskyddsmyndigheten"),
+])
+def test_complaint_names_the_authority_of_the_jurisdiction(tmp_path, jurisdiction, authority):
+    path = campaign_copy(tmp_path, edit=lambda s: s.replace("country: NO", jurisdiction))
+    build([path], tmp_path / "site")
+    page = (tmp_path / "site" / "fjord-solo" / "en" / "privacy.html").read_text(encoding="utf-8")
+    complaint = notices.sections(notice_html(page)[0])["complaint"]
+    assert authority in notices.normalise(complaint)
+
+
+def test_transfer_outside_the_eea_names_country_and_safeguard(tmp_path):
+    build([campaign_copy(tmp_path)], tmp_path / "site")
+    page = (tmp_path / "site" / "fjord-solo" / "en" / "privacy.html").read_text(encoding="utf-8")
+    transfers = notices.normalise(notices.sections(notice_html(page)[0])["transfers"])
+    assert "United States: Postmark Mailer Inc." in transfers
+    assert "standard contractual clauses" in transfers
+
+
+# --- versions: footer, form, permanent files -----------------------------------------------------
+
+def test_versions_in_footer_form_and_permanent_file(tmp_path):
+    result = build([campaign_copy(tmp_path, "fjord-kaffe")], tmp_path / "site")
+    for lang, view in result.views["fjord-kaffe"].items():
+        folder = tmp_path / "site" / "fjord-kaffe" / lang
+        signup = (folder / "index.html").read_text(encoding="utf-8")
+        assert f'name="notice_version" value="{view.notice_version}"' in signup
+        assert f'name="wording_version" value="{view.wording_version}"' in signup
+        footer = signup[signup.index("<footer"):]
+        assert view.notice_version[:12] in footer and view.wording_version[:12] in footer
+        privacy = (folder / "privacy.html").read_text(encoding="utf-8")
+        assert f'href="privacy-{view.notice_version[:8]}.html"' in privacy
+        versioned = (folder / f"privacy-{view.notice_version[:8]}.html").read_text(encoding="utf-8")
+        assert notice_html(versioned) == notice_html(privacy)
+        assert notices.content_hash(*notice_html(versioned)) == view.notice_version
+
+
+def test_one_word_in_one_locale_changes_only_that_locales_hash(tmp_path, locales):
+    path = campaign_copy(tmp_path, "fjord-kaffe")
+    first = build([path], tmp_path / "one").views["fjord-kaffe"]
+    nb = locales / "nb" / "notice.md"
+    nb.write_text(re.sub(r"( \{ #automated \})", r" endret\1", nb.read_text(encoding="utf-8")), encoding="utf-8")
+    notices._env.cache_clear()
+    second = build([path], tmp_path / "two").views["fjord-kaffe"]
+    assert second["nb"].notice_version != first["nb"].notice_version
+    assert second["en"].notice_version == first["en"].notice_version
+    assert {lang: v.wording_version for lang, v in second.items()} == \
+        {lang: v.wording_version for lang, v in first.items()}

@@ -1,0 +1,223 @@
+"""Legal review and approval (issue 4): `optin review`, `optin approve`, `optin build --strict`
+against the approved texts, and permanent notice versions that survive wording changes."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator import approval, build as build_module, notices, review
+from generator.build import build
+from generator.campaign import load
+from generator.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notices"
+SCREENSHOTS = ROOT / "screenshots"
+
+
+def campaign_copy(tmp_path: Path, name: str) -> Path:
+    folder = tmp_path / "campaigns"
+    folder.mkdir(exist_ok=True)
+    shutil.copy(FIXTURES / f"{name}.yaml", folder / f"{name}.yaml")
+    return folder / f"{name}.yaml"
+
+
+@pytest.fixture
+def locales(tmp_path, monkeypatch):
+    copy = tmp_path / "locales"
+    shutil.copytree(ROOT / "locales", copy)
+    monkeypatch.setattr(notices, "LOCALES_DIR", copy)
+    return copy
+
+
+@pytest.fixture
+def no_translation_warnings(monkeypatch):
+    """--strict also fails on incomplete catalogs; these tests are about legal texts only."""
+    monkeypatch.setattr(build_module, "_translation_warnings", lambda langs: [])
+
+
+def change_one_word(locales: Path, lang: str) -> None:
+    """What a translator does: one more word in one heading of one locale's notice."""
+    path = locales / lang / "notice.md"
+    text = path.read_text(encoding="utf-8")
+    changed = re.sub(r"( \{ #automated \})", r" Endret\1", text, count=1)
+    assert changed != text
+    path.write_text(changed, encoding="utf-8")
+    notices._env.cache_clear()
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_strict_build_needs_an_approval(tmp_path, no_translation_warnings):
+    path = campaign_copy(tmp_path, "fjord-solo")
+    out = tmp_path / "site"
+    plain = run("build", str(path), "--out", str(out))
+    assert plain.exit_code == 0
+    assert "warning: campaign fjord-solo: legal texts not approved: no fjord-solo.approved.json" in plain.output
+    strict = run("build", str(path), "--out", str(tmp_path / "strict"), "--strict")
+    assert strict.exit_code == 2 and "Traceback" not in strict.output
+    assert "legal texts differ from the approved versions" in strict.output
+    assert not (tmp_path / "strict").exists()
+
+
+def test_change_fails_strict_shows_in_review_and_approve_fixes_it(tmp_path, locales, no_translation_warnings):
+    path = campaign_copy(tmp_path, "fjord-kaffe")
+    out = tmp_path / "site"
+    approved = run("approve", str(path), "--by", "Lea Legal")
+    assert approved.exit_code == 0, approved.output
+    lock = json.loads((tmp_path / "campaigns" / "fjord-kaffe.approved.json").read_text(encoding="utf-8"))
+    first_nb = lock["locales"]["nb"]["items"]["notice"]
+    assert first_nb["approved_by"] == "Lea Legal" and re.match(r"\d{4}-\d\d-\d\dT", first_nb["approved_at"])
+    assert set(lock["locales"]["en"]["items"]) == {"label:offers", "label:news", "summary", "opt_out", "notice"}
+    assert run("build", str(path), "--out", str(out), "--strict").exit_code == 0
+
+    change_one_word(locales, "nb")
+    strict = run("build", str(path), "--out", str(out), "--strict")
+    assert strict.exit_code == 2
+    problems = [line.strip() for line in strict.output.splitlines() if line.strip().startswith("campaign ")]
+    assert len(problems) == 1, strict.output
+    assert problems[0].startswith("campaign fjord-kaffe, locale nb, notice: differs from the version approved "
+                                  "by Lea Legal")
+    plain = run("build", str(path), "--out", str(out))
+    assert plain.exit_code == 0 and "warning: campaign fjord-kaffe, locale nb, notice: differs" in plain.output
+
+    doc = run("review", str(path), "--out", str(tmp_path / "review"))
+    assert doc.exit_code == 0 and "fjord-kaffe: 9 approved, 1 changed, 0 not approved yet" in doc.output
+    page = (tmp_path / "review" / "fjord-kaffe.html").read_text(encoding="utf-8")
+    assert page.count('class="cell changed"') == 1
+    assert re.search(r'<div class="cell changed"><h3><span lang="nb">', page)
+    assert "<ins>Endret </ins>" in page or "<ins> Endret</ins>" in page
+    text = (tmp_path / "review" / "fjord-kaffe.md").read_text(encoding="utf-8")
+    assert re.search(r"^\+## .*Endret$", text, re.M) and re.search(r"^-## ", text, re.M)
+
+    again = run("approve", str(path), "--by", "Per Legal")
+    assert again.exit_code == 0 and "approved 1 text(s)" in again.output and "nb notice" in again.output
+    assert run("build", str(path), "--out", str(out), "--strict").exit_code == 0
+    lock = json.loads((tmp_path / "campaigns" / "fjord-kaffe.approved.json").read_text(encoding="utf-8"))
+    assert lock["locales"]["nb"]["items"]["notice"]["approved_by"] == "Per Legal"
+    assert lock["locales"]["en"]["items"]["notice"]["approved_by"] == "Lea Legal", "unchanged texts keep their approval"
+
+
+def test_old_versioned_notice_stays_after_a_wording_change_even_on_a_fresh_output(tmp_path, locales):
+    path = campaign_copy(tmp_path, "fjord-kaffe")
+    old = build([path], tmp_path / "site").views["fjord-kaffe"]["nb"]
+    old_file = old.notice_file
+    old_page = (tmp_path / "site" / "fjord-kaffe" / "nb" / old_file).read_bytes()
+    archived = tmp_path / "campaigns" / "fjord-kaffe.notices" / "nb" / old_file
+    assert archived.read_bytes() == old_page, "the build archived the published version"
+
+    change_one_word(locales, "nb")
+    fresh = tmp_path / "fresh-machine"  # no previous output to copy from
+    new = build([path], fresh).views["fjord-kaffe"]["nb"]
+    assert new.notice_file != old_file
+    folder = fresh / "fjord-kaffe" / "nb"
+    assert (folder / old_file).read_bytes() == old_page, "old version republished byte for byte"
+    assert (folder / new.notice_file).is_file()
+    assert "Endret" in (folder / "privacy.html").read_text(encoding="utf-8")
+    for ref in re.findall(r'(?:href|src)="(\.\./\.\./assets/[^"]+)"', old_page.decode()):
+        assert (folder / ref).resolve().is_file(), f"{ref} of the old version is published too"
+
+
+def test_edited_archive_file_fails_the_build(tmp_path):
+    path = campaign_copy(tmp_path, "fjord-solo")
+    view = build([path], tmp_path / "site").views["fjord-solo"]["en"]
+    archived = tmp_path / "campaigns" / "fjord-solo.notices" / "en" / view.notice_file
+    archived.write_text(archived.read_text(encoding="utf-8").replace("voluntary", "required"), encoding="utf-8")
+    (tmp_path / "campaigns" / "fjord-solo.notices" / "en" / "privacy-00000000.html").write_bytes(archived.read_bytes())
+    archived.unlink()
+    result = run("build", str(path), "--out", str(tmp_path / "again"))
+    assert result.exit_code == 2 and "privacy-00000000.html: its notice text no longer matches" in result.output
+
+
+def test_legal_texts_hash_is_the_published_notice_version(example_site):
+    campaign, problems = load(ROOT / "campaigns" / "kedai-harmoni.yaml")
+    assert not problems
+    views = approval.resolve_campaign(campaign)
+    texts = approval.legal_texts(views["ms"])
+    assert texts["notice"].hash == views["ms"].notice_version
+    assert [lang for lang, _ in texts["summary"].fragments] == ["ms", "en"], "PDPA: BM and English"
+    assert any("BERHENTI" in line for line in texts["opt_out"].lines)
+
+
+def test_review_and_approve_by_campaign_id_and_bad_input(tmp_path, monkeypatch):
+    path = campaign_copy(tmp_path, "fjord-solo")
+    monkeypatch.chdir(tmp_path)
+    result = run("review", "fjord-solo")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "review" / "fjord-solo.html").is_file() and (tmp_path / "review" / "fjord-solo.md").is_file()
+    missing_by = run("approve", "fjord-solo")
+    assert missing_by.exit_code == 2 and "--by" in missing_by.output
+    blank = run("approve", "fjord-solo", "--by", "  ")
+    assert blank.exit_code == 2 and "name of the person" in blank.output
+    bad_locale = run("approve", "fjord-solo", "--by", "Lea", "--locale", "xx")
+    assert bad_locale.exit_code == 2 and "has no locale xx" in bad_locale.output
+    assert not (tmp_path / "campaigns" / "fjord-solo.approved.json").exists()
+    ok = run("approve", "fjord-solo", "--by", "Lea")
+    assert ok.exit_code == 0 and path.with_name("fjord-solo.approved.json").is_file()
+    assert "nothing new to approve" in run("approve", "fjord-solo", "--by", "Lea").output
+    path.with_name("fjord-solo.approved.json").write_text("{broken", encoding="utf-8")
+    broken = run("build", str(path), "--out", str(tmp_path / "site"))
+    assert broken.exit_code == 2 and "cannot read the approval file" in broken.output
+    unknown = run("review", "no-such-campaign")
+    assert unknown.exit_code == 2 and "Traceback" not in unknown.output
+
+
+def test_example_campaigns_are_approved():
+    """The repo's own strict build must pass the legal check: re-run `optin approve` after
+    legal has reviewed a change to the example texts."""
+    from generator.campaign import load_all
+    from generator.build import campaign_files
+
+    for campaign in load_all(campaign_files([ROOT / "campaigns"])):
+        assert approval.check(campaign, approval.resolve_campaign(campaign)) == []
+
+
+@pytest.mark.parametrize("campaign_id", ["nordlys-sko", "kedai-harmoni"])
+def test_review_document_opens_in_chromium(page, tmp_path, campaign_id):
+    campaign, _ = load(ROOT / "campaigns" / f"{campaign_id}.yaml")
+    html_path, _, counts = review.write(campaign, tmp_path)
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(html_path.as_uri())
+    assert page.title() == f"Legal review: {campaign.brand_name} ({campaign_id})"
+    assert requests == [html_path.as_uri()], "self-contained: no other request"
+    assert errors == [], "the CSP allows the document's own <style> (by hash) and nothing else"
+    assert page.locator(".row").first.evaluate("e => getComputedStyle(e).display") == "grid"
+    cells = page.locator("section:has(h2#item-notice) .cell")
+    assert cells.count() == len(campaign.locales)
+    assert page.locator(".cell code").first.inner_text().strip()
+    if campaign_id == "kedai-harmoni":
+        ms = page.locator('section:has(h2#item-notice) .cell:has(h3 span[lang="ms"]) .lang-part')
+        assert [ms.nth(i).get_attribute("lang") for i in range(ms.count())] == ["ms", "en"]
+    assert sum(counts.values()) == len(campaign.locales) * (3 + len(campaign.purposes))
+    SCREENSHOTS.mkdir(exist_ok=True)
+    shot = SCREENSHOTS / f"review-{campaign_id}.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+
+
+def test_review_diff_is_visible_in_chromium(page, tmp_path, locales):
+    path = campaign_copy(tmp_path, "fjord-kaffe")
+    campaign, _ = load(path)
+    approval.approve(campaign, "Lea Legal")
+    change_one_word(locales, "nb")
+    html_path, _, counts = review.write(campaign, tmp_path / "review")
+    assert counts == {"approved": 9, "changed": 1, "new": 0}
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(html_path.as_uri())
+    inserted = page.locator(".cell.changed .diff ins")
+    assert inserted.count() == 1 and inserted.inner_text().strip() == "Endret"
+    assert inserted.is_visible()
+    inserted.scroll_into_view_if_needed()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "review-diff.png"))
