@@ -136,8 +136,16 @@ def render(lang: str, context: dict, extra: str = "", locales_dir: Path | None =
                                 withdraw_url=context.get("withdraw_url", ""))
         if missing:
             raise BuildError(f"campaign {context['campaign'].id}, locale {lang}: the privacy notice "
-                             f"({locales_dir / name}) lacks required items:\n  " + "\n  ".join(missing))
+                             f"({_shown(locales_dir / name)}) lacks required items:\n  " + "\n  ".join(missing))
     return notice
+
+
+def _shown(path: Path) -> Path:
+    """A path as the user typed it: relative to the working folder when inside it."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def required_mentions(context: dict) -> dict[str, list[str]]:
