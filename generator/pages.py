@@ -23,10 +23,13 @@ SITE_LANG = "en"
 
 
 def csp(origins: list[str]) -> str:
-    """Strict policy: own scripts/styles/images only; network and forms only to the endpoints."""
+    """Strict policy: own scripts/styles/images only; network only to the endpoints; forms only
+    to the endpoints, plus 'self' when there are any: Chromium applies form-action to the
+    endpoint's 303 redirect back to this site's thanks page (the no-JavaScript flow)."""
     allowed = " ".join(origins) if origins else "'none'"
+    forms = " ".join(["'self'", *origins]) if origins else "'none'"
     return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-            f"connect-src {allowed}; form-action {allowed}; base-uri 'none'")
+            f"connect-src {allowed}; form-action {forms}; base-uri 'none'")
 
 
 def _write(path: Path, text: str) -> None:
@@ -111,6 +114,7 @@ def write_manifest(campaign: Campaign, site: Path) -> None:
 def write_site_index(campaigns: list[Campaign], renderer: Renderer, assets: Assets, site: Path) -> int:
     html = renderer.render("site_index.html", i18n.translations(SITE_LANG), lang=SITE_LANG, root="",
                            campaigns=sorted(campaigns, key=lambda c: c.id), csp=csp([]),
-                           css=[assets.url("style.css", "")], js=assets.url("optin.js", ""))
+                           css=[assets.url("style.css", "")], js=assets.url("optin.js", ""),
+                           asset=lambda name: assets.url(name, ""))
     _write(site / "index.html", html)
     return 1

@@ -15,6 +15,9 @@ from .errors import BuildError
 from .render import Renderer
 
 SECOND_LANGUAGE = {"ms": "en"}  # PDPA 2010 s.7(3): Bahasa Malaysia and English
+# How to stop, shown next to each checkbox of the signup form.
+STOP_BY_REPLY = vocab.N_("You can stop at any time: reply %(keyword)s.")
+STOP_BY_LINK = vocab.N_("You can stop at any time: every email has an unsubscribe link.")
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class PurposeView:
     topic: str
     retention: str
     keyword: str  # reply keyword to stop ("" for email: unsubscribe link)
+    stop: str = ""  # how to stop, shown next to the checkbox (form)
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,9 @@ def purpose_views(campaign: Campaign, lang: str) -> tuple[PurposeView, ...]:
         topic = p.wording[lang] if p.wording else t.ugettext(vocab.PURPOSE_TOPICS[p.key])
         label = t.ugettext(vocab.CHANNEL_LABELS[p.channel]) % {"business": campaign.brand_name, "topic": topic}
         keyword = campaign.opt_out.get(p.channel, {}).get(lang, "") if p.channel != "email" else ""
-        out.append(PurposeView(p.id, p.channel, label, topic, i18n.months(p.retention_months, lang), keyword))
+        stop = t.ugettext(STOP_BY_REPLY) % {"keyword": keyword} if keyword else t.ugettext(STOP_BY_LINK)
+        out.append(PurposeView(p.id, p.channel, label, topic, i18n.months(p.retention_months, lang), keyword,
+                               stop))
     return tuple(out)
 
 
@@ -116,7 +122,7 @@ def resolve(campaign: Campaign, lang: str, renderer: Renderer) -> LocaleView:
     secondary = _wording(campaign, second, renderer) if second else None
     wordings = [w for w in (primary, secondary) if w]
     notice_version = notices.content_hash(*(w.notice for w in wordings))
-    wording_version = notices.content_hash(*(f"{p.label}\n" for w in wordings for p in w.purposes),
+    wording_version = notices.content_hash(*(f"{p.label}\n{p.stop}\n" for w in wordings for p in w.purposes),
                                            *(w.summary for w in wordings))
     code = phonenumbers.country_code_for_region(campaign.country) or 0
     return LocaleView(lang, primary, secondary, notice_version, wording_version, code)
