@@ -180,12 +180,11 @@ def update(locales_dir: Path = LOCALES_DIR) -> list[Path]:
     """Merge messages.pot into every catalog (Babel's Catalog.update, as `pybabel update`):
     new strings appear untranslated (or fuzzy when close to an old one), removed ones become
     obsolete (#~)."""
-    template = read_catalog(pot_path(locales_dir))
     written = []
     for lang in available(locales_dir):
         path = po_path(lang, locales_dir)
         catalog = read_catalog(path, lang)
-        catalog.update(template)
+        catalog.update(read_catalog(pot_path(locales_dir)))  # fresh: update() adopts its messages
         if lang == SOURCE_LANG:
             _fill_source(catalog)
         _write(catalog, path)
@@ -245,3 +244,29 @@ def english_ui_strings(min_words: int = 2, locales_dir: Path = LOCALES_DIR) -> l
                 if len(fragment.split()) >= min_words:
                     out.add(fragment)
     return sorted(out)
+
+
+def schema_with_locales(schema: dict, locales_dir: Path = LOCALES_DIR) -> dict:
+    """The campaign schema with its locale lists (`locales`, `default_locale`, per-locale
+    `wording`, `notice` and opt-out keywords) set to the locales that exist in `locales_dir`
+    (catalog + notice), so a new locale needs data only. Known locales keep the schema's order."""
+    found = supported(locales_dir)
+    if not found:
+        return schema
+    props = schema.get("properties", {})
+    listed = props.get("default_locale", {}).get("enum", [])
+    langs = [lang for lang in listed if lang in found] + [lang for lang in found if lang not in listed]
+    if "enum" in props.get("locales", {}).get("items", {}):
+        props["locales"]["items"]["enum"] = langs
+    if "enum" in props.get("default_locale", {}):
+        props["default_locale"]["enum"] = langs
+    wording = props.get("purposes", {}).get("items", {}).get("properties", {}).get("wording", {})
+    for mapping in (wording, props.get("notice", {})):
+        if mapping.get("properties"):
+            template = next(iter(mapping["properties"].values()))
+            mapping["properties"] = {lang: dict(template) for lang in langs}
+    for option in schema.get("$defs", {}).get("keyword", {}).get("oneOf", []):
+        if len(option.get("patternProperties", {})) == 1:
+            (rule,) = option["patternProperties"].values()
+            option["patternProperties"] = {f"^({'|'.join(map(re.escape, langs))})$": rule}
+    return schema

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from . import colors, vocab
+from . import colors, i18n, vocab
 from .errors import Problem
 from .yamlsrc import Source, key_name
 
@@ -23,7 +23,9 @@ TYPE_NAMES = {"string": "text", "integer": "a whole number", "object": "a mappin
 
 @lru_cache(maxsize=1)
 def schema() -> dict:
-    return json.loads(resources.files("generator").joinpath("schema/campaign.schema.json").read_text())
+    """The schema file, with its locale lists set to the locales in locales/ (catalog + notice)."""
+    return i18n.schema_with_locales(
+        json.loads(resources.files("generator").joinpath("schema/campaign.schema.json").read_text()))
 
 
 @lru_cache(maxsize=1)

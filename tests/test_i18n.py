@@ -1,0 +1,175 @@
+"""Catalogs: complete for every locale, in step with the templates, accepted by GNU msgfmt, correct
+plural forms and CLDR names, and broken placeholders reported with their .po line."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+
+from generator import LOCALES_DIR, ROOT, i18n, validate
+
+LOCALES = ["nb", "de", "ms", "en", "es"]
+SAME_IN_EVERY_LANGUAGE = {"WhatsApp", "SMS"}  # brand and channel names
+MSGFMT = shutil.which("msgfmt")
+
+
+def ids(catalog: Catalog) -> set[str]:
+    return {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+
+
+@pytest.fixture(scope="module")
+def fresh() -> Catalog:
+    """The strings the templates and the generator use right now (not the committed pot)."""
+    return i18n.extract(ROOT)
+
+
+def test_the_five_locales_are_supported():
+    assert set(LOCALES) <= set(i18n.supported())
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_catalog_is_complete(lang):
+    rep = i18n.report(lang)
+    assert rep.missing == [], f"{lang}: untranslated: {rep.missing}"
+    assert rep.fuzzy == [], f"{lang}: fuzzy: {rep.fuzzy}"
+    assert rep.errors == [], f"{lang}: placeholder errors: {rep.errors}"
+    assert rep.obsolete == [], f"{lang}: obsolete entries left over: {rep.obsolete}"
+    assert len(rep.translated) == len(ids(i18n.read_catalog(i18n.pot_path()))) > 50
+
+
+def test_template_is_up_to_date(fresh):
+    """A string added to a template or to the generator must be extracted into messages.pot."""
+    pot = ids(i18n.read_catalog(i18n.pot_path()))
+    assert ids(fresh) - pot == set(), "run `optin i18n extract` and `optin i18n update`"
+    assert pot - ids(fresh) == set(), "messages.pot lists strings nothing uses: run `optin i18n extract`"
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_every_string_in_use_is_translated(lang, fresh):
+    """Fails when a new template/Python string is not translated in every catalog."""
+    rep = i18n.report(lang, template=fresh)
+    assert rep.missing == [] and rep.fuzzy == [], f"{lang} lacks: {rep.missing + rep.fuzzy}"
+
+
+def test_english_catalog_is_the_source():
+    catalog = i18n.read_catalog(i18n.po_path("en"), "en")
+    assert [m.id for m in catalog if m.id and m.string != m.id] == []
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LOCALES if lang != "en"])
+def test_translations_are_not_english_copies(lang):
+    catalog = i18n.read_catalog(i18n.po_path(lang), lang)
+    copies = [m.id for m in catalog if m.id and m.string == m.id and m.id not in SAME_IN_EVERY_LANGUAGE]
+    assert copies == []
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_translations_keep_markup(lang):
+    """Links inside messages survive translation (same number of <a> tags, same href)."""
+    for message in i18n.read_catalog(i18n.po_path(lang), lang):
+        if message.id and "<a " in message.id:
+            assert message.string.count('<a href="%(url)s">') == 1 and message.string.count("</a>") == 1
+
+
+def test_plural_forms_per_locale():
+    headers = {lang: i18n.read_catalog(i18n.po_path(lang), lang).plural_forms for lang in LOCALES}
+    assert headers["ms"] == "nplurals=1; plural=0;"  # Malay has no grammatical plural
+    for lang in ("nb", "de", "en", "es"):
+        assert headers[lang] == "nplurals=2; plural=(n != 1);"
+    assert (i18n.months(1, "nb"), i18n.months(24, "nb")) == ("1 måned", "24 måneder")
+    assert (i18n.months(1, "de"), i18n.months(24, "de")) == ("1 Monat", "24 Monate")
+    assert (i18n.months(1, "es"), i18n.months(24, "es")) == ("1 mes", "24 meses")
+    assert (i18n.months(1, "ms"), i18n.months(24, "ms")) == ("1 bulan", "24 bulan")
+    assert (i18n.months(1, "en"), i18n.months(24, "en")) == ("1 month", "24 months")
+
+
+def test_language_names_come_from_cldr():
+    assert [i18n.language_name(lang) for lang in LOCALES] == [
+        "Norsk bokmål", "Deutsch", "Melayu", "English", "Español"]
+
+
+@pytest.mark.skipif(MSGFMT is None, reason="GNU gettext not installed (scripts/test.sh installs it)")
+@pytest.mark.parametrize("lang", LOCALES)
+def test_msgfmt_accepts_catalog(lang):
+    run = subprocess.run([MSGFMT, "--check", "--statistics", "-o", "/dev/null", str(i18n.po_path(lang))],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "untranslated" not in run.stderr and "fuzzy" not in run.stderr, run.stderr
+
+
+def _copy_locales(tmp_path: Path) -> Path:
+    target = tmp_path / "locales"
+    shutil.copytree(LOCALES_DIR, target)
+    return target
+
+
+def _break_placeholder(po: Path, msgid: str, old: str, new: str) -> int:
+    """Replace `old` by `new` in the msgstr of `msgid`; return the line of that msgid."""
+    lines = po.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith(f'msgid "{msgid}"'))
+    at = next(i for i in range(start, len(lines)) if lines[i].startswith("msgstr"))
+    assert old in lines[at]
+    lines[at] = lines[at].replace(old, new)
+    po.write_text("".join(lines), encoding="utf-8")
+    return start + 1
+
+
+def test_broken_placeholder_is_reported_with_file_and_line(tmp_path):
+    locales = _copy_locales(tmp_path)
+    po = i18n.po_path("de", locales)
+    line = _break_placeholder(po, "Get messages from %(brand)s", "%(brand)s", "%(marke)s")
+    errors = i18n.report("de", locales).errors
+    assert len(errors) == 1
+    assert errors[0].file == str(po) and errors[0].line == line
+    assert f"{po}:{line}" in str(errors[0]) and "%(brand)s" in str(errors[0]) and "%(marke)s" in str(errors[0])
+    assert i18n.report("nb", locales).errors == []
+
+
+@pytest.mark.skipif(MSGFMT is None, reason="GNU gettext not installed")
+def test_msgfmt_check_rejects_a_broken_placeholder(tmp_path):
+    """The msgfmt test above can fail: the same broken catalog is rejected."""
+    locales = _copy_locales(tmp_path)
+    po = i18n.po_path("es", locales)
+    _break_placeholder(po, "Get messages from %(brand)s", "%(brand)s", "%(marca)s")
+    run = subprocess.run([MSGFMT, "--check", "-o", "/dev/null", str(po)], capture_output=True, text=True)
+    assert run.returncode != 0 and "'brand'" in run.stderr
+
+
+def test_missing_and_fuzzy_strings_are_reported(tmp_path):
+    locales = _copy_locales(tmp_path)
+    po = i18n.po_path("nb", locales)
+    catalog = i18n.read_catalog(po, "nb")
+    catalog["Back to sign-up"].string = ""
+    catalog["Skip to content"].flags.add("fuzzy")
+    i18n._write(catalog, po)
+    rep = i18n.report("nb", locales)
+    assert rep.missing == ["Back to sign-up"] and rep.fuzzy == ["Skip to content"]
+    t = i18n.translations("nb", locales)
+    assert t.ugettext("Back to sign-up") == "Back to sign-up"  # English fallback
+    assert t.ugettext("Skip to content") == "Skip to content"
+    assert t.ugettext("Language") == "Språk"
+
+
+def test_schema_locales_follow_the_locales_folder(tmp_path):
+    locales = _copy_locales(tmp_path)
+    shutil.copytree(locales / "nb", locales / "sv")
+    schema = i18n.schema_with_locales(_fresh_schema(), locales)
+    assert schema["properties"]["locales"]["items"]["enum"] == ["nb", "de", "ms", "en", "es", "sv"]
+    assert "sv" in schema["properties"]["notice"]["properties"]
+    assert "sv" in schema["properties"]["purposes"]["items"]["properties"]["wording"]["properties"]
+    (locales / "sv" / "notice.md").unlink()  # a catalog alone is not enough: the notice is needed too
+    schema = i18n.schema_with_locales(_fresh_schema(), locales)
+    assert "sv" not in schema["properties"]["default_locale"]["enum"]
+
+
+def _fresh_schema() -> dict:
+    return json.loads((ROOT / "generator" / "schema" / "campaign.schema.json").read_text())
+
+
+def test_validation_uses_the_discovered_locales():
+    assert set(validate.schema()["properties"]["locales"]["items"]["enum"]) == set(i18n.supported()) and \
+        set(validate.schema()["properties"]["locales"]["items"]["enum"]) >= set(LOCALES)
