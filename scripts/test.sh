@@ -15,4 +15,6 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# Chromium and Java are installed above, so tests that need them must fail, never skip, here.
+export OPTIN_REQUIRE_TOOLS=1
 exec .venv/bin/python -m pytest "$@"
