@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import click
-from werkzeug.serving import ThreadedWSGIServer
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 from . import CAMPAIGNS_DIR
 from .build import build
@@ -33,6 +33,15 @@ class _Server(ThreadedWSGIServer):
     daemon_threads = True
 
 
+class _LoggingHandler(WSGIRequestHandler):
+    pass
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:  # the outbox is what a marketer wants to see
+        pass
+
+
 class _Slot:
     """The WSGI app is known only after the build, which needs the port: bind first."""
 
@@ -48,14 +57,17 @@ class LocalServer:
 
     def __init__(self, paths: list[Path], out_dir: Path | None = None, port: int = 0,
                  ledger: Path = DEFAULT_LEDGER, token_hours: float = 48, limits: Limits | None = None,
-                 clock=now_utc, on_message=None):
+                 clock=now_utc, on_message=None, log_requests: bool = False):
         slot = _Slot()
+        self._thread: threading.Thread | None = None
+        self._tmp: Path | None = None
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((HOST, port))
             sock.listen(1024)  # a burst of sign-ups waits in the backlog instead of failing
-            self.server = _Server(HOST, sock.getsockname()[1], slot, fd=sock.fileno())
+            self.server = _Server(HOST, sock.getsockname()[1], slot, fd=sock.fileno(),
+                                  handler=_LoggingHandler if log_requests else _QuietHandler)
         except OSError as exc:
             raise OptinError(f"cannot listen on {HOST}:{port}: {exc.strerror} (try another --port, "
                              "or 0 for any free one)") from None
@@ -76,7 +88,6 @@ class LocalServer:
                                  token_ttl=timedelta(hours=token_hours), limits=limits, clock=clock,
                                  on_message=on_message)
         slot.app = LocalSite(self.site_dir, self.receiver)
-        self._thread: threading.Thread | None = None
 
     def serve_forever(self) -> None:
         self.server.serve_forever()
@@ -116,7 +127,7 @@ def serve(campaigns: tuple[Path, ...], port: int, ledger_path: Path, out_dir: Pa
     """Build CAMPAIGNS and try the whole opt-in flow locally: site, receiver and outbox on 127.0.0.1."""
     logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
     server = LocalServer(list(campaigns) or [CAMPAIGNS_DIR], out_dir, port, ledger_path, token_hours,
-                         on_message=_print_message)
+                         on_message=_print_message, log_requests=verbose)
     for warning in server.build.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"Serving {len(server.build.campaigns)} campaign(s) at {server.url}/")

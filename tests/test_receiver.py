@@ -182,7 +182,7 @@ def test_email_and_phone_get_separate_confirmations(rx):
     by_channel = {m.channel: m for m in rx.sent}
     assert set(by_channel) == {"whatsapp", "email"}
     assert by_channel["whatsapp"].recipient == "+60123456789"
-    assert by_channel["email"].recipient == "Siti@example.com"
+    assert by_channel["email"].recipient == "siti@example.com"
     assert "BERHENTI" in by_channel["whatsapp"].body
     # the email link confirms only the email purpose
     rx.post("confirm", {"campaign": "kedai-harmoni", "locale": "ms", "token": token_of(by_channel["email"]),

@@ -36,8 +36,9 @@ def email_normal(raw: str) -> str | None:
     text = (raw or "").strip()
     if len(text) > 254 or not EMAIL.match(text):
         return None
-    local, _, domain = text.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    # Lower case throughout: strictly the local part may be case-sensitive, but no mainstream
+    # provider treats it so, and a withdrawal typed as Kari@… must find kari@….
+    return text.lower()
 
 
 def contact_key(text: str, country: str | None = None) -> tuple[str, str] | None:

@@ -124,7 +124,7 @@ class Ledger:
         db.execute(
             "INSERT INTO events (ts, record_id, campaign, event, purposes, notice_version, locale, method)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (ts, record["record_id"], record["campaign"], event, json.dumps(sorted(purposes)),
+            (ts, record["record_id"], record["campaign"], event, json.dumps(list(purposes)),
              record["notice_version"], locale, method))
 
     @staticmethod

@@ -52,19 +52,27 @@ def purpose_label(campaign: Campaign, purpose_id: str, lang: str) -> str:
     return t.ugettext(vocab.CHANNEL_LABELS[p.channel]) % {"business": campaign.brand_name, "topic": topic}
 
 
+def _text(t, msgid: str, **values) -> str:
+    """The translation filled in; a translation with broken placeholders falls back to English
+    rather than failing a sign-up (`optin build` reports such catalogs as errors)."""
+    try:
+        return t.ugettext(msgid) % values
+    except (KeyError, ValueError, TypeError):
+        return msgid % values
+
+
 def confirmation(campaign: Campaign, lang: str, channel: str, recipient: str, purposes: list[str],
                  link: str, code: str, withdraw_url: str, ttl_hours: int) -> Message:
     t = i18n.translations(lang)
-    _ = t.ugettext
     business = campaign.brand_name
-    lines = [_(SUBJECT) % {"business": business}, "", _(ASKED) % {"business": business}]
+    lines = [_text(t, SUBJECT, business=business), "", _text(t, ASKED, business=business)]
     lines += [f"- {purpose_label(campaign, p, lang)}" for p in purposes]
-    lines += ["", _(LINK) % {"link": link}, _(CODE) % {"code": code},
-              _(EXPIRES) % {"duration": format_unit(ttl_hours, "duration-hour", length="long", locale=lang)},
-              _(NOT_YOU), ""]
+    lines += ["", _text(t, LINK, link=link), _text(t, CODE, code=code),
+              _text(t, EXPIRES, duration=format_unit(ttl_hours, "duration-hour", length="long", locale=lang)),
+              _text(t, NOT_YOU), ""]
     keyword = campaign.opt_out.get(channel, {}).get(lang) if channel != "email" else None
-    lines.append(_(STOP_KEYWORD) % {"keyword": keyword} if keyword else _(STOP_EMAIL))
-    lines.append(_(STOP_PAGE) % {"url": withdraw_url})
+    lines.append(_text(t, STOP_KEYWORD, keyword=keyword) if keyword else _text(t, STOP_EMAIL))
+    lines.append(_text(t, STOP_PAGE, url=withdraw_url))
     return Message(campaign.id, lang, channel, recipient, "\n".join(lines), link, code)
 
 
