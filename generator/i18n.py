@@ -176,10 +176,10 @@ def _fill_source(catalog: Catalog) -> None:
             message.flags.discard("fuzzy")
 
 
-def update(locales_dir: Path = LOCALES_DIR) -> list[Path]:
+def update(locales_dir: Path = LOCALES_DIR, drop_obsolete: bool = False) -> list[Path]:
     """Merge messages.pot into every catalog (Babel's Catalog.update, as `pybabel update`):
     new strings appear untranslated (or fuzzy when close to an old one), removed ones become
-    obsolete (#~)."""
+    obsolete (#~), or are dropped with `drop_obsolete`."""
     written = []
     for lang in available(locales_dir):
         path = po_path(lang, locales_dir)
@@ -187,7 +187,7 @@ def update(locales_dir: Path = LOCALES_DIR) -> list[Path]:
         catalog.update(read_catalog(pot_path(locales_dir)))  # fresh: update() adopts its messages
         if lang == SOURCE_LANG:
             _fill_source(catalog)
-        _write(catalog, path)
+        _write(catalog, path, ignore_obsolete=drop_obsolete)
         written.append(path)
     translations.cache_clear()
     return written

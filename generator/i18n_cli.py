@@ -31,10 +31,12 @@ def extract(locales_dir: Path) -> None:
 
 @i18n.command()
 @LOCALES_OPTION
-def update(locales_dir: Path) -> None:
+@click.option("--drop-obsolete", is_flag=True,
+              help="Remove strings the templates no longer use (default: keep them as #~ comments).")
+def update(locales_dir: Path, drop_obsolete: bool) -> None:
     """Merge messages.pot into every locale's catalog (new strings appear untranslated)."""
     _need_template(locales_dir)
-    for path in catalogs.update(locales_dir):
+    for path in catalogs.update(locales_dir, drop_obsolete=drop_obsolete):
         click.echo(f"updated {path}")
     click.echo("next: translate the empty msgstr entries, then `optin i18n status`")
 

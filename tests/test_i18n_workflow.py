@@ -137,6 +137,15 @@ def test_new_template_string_extract_update_status(sandbox):
     build = sandbox.optin("build", NORDLYS, "--out", "site")
     assert "locale nb: missing translation, English shown: 'A brand-new sentence'" in build.stderr
 
+    thanks.write_text(source, encoding="utf-8")  # the string goes away again
+    assert sandbox.optin("i18n", "extract").returncode == 0
+    assert sandbox.optin("i18n", "update").returncode == 0
+    kept = read_catalog(sandbox.po("nb"), "nb")
+    assert kept.get("A brand-new sentence") is None and len(kept.obsolete) == 1  # kept as #~
+    assert sandbox.optin("i18n", "update", "--drop-obsolete").returncode == 0
+    assert len(read_catalog(sandbox.po("nb"), "nb").obsolete) == 0
+    assert sandbox.optin("i18n", "status").returncode == 0
+
 
 SWEDISH = {
     "Get messages from %(brand)s": "Få meddelanden från %(brand)s",
