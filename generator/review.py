@@ -121,10 +121,13 @@ def _demote(fragment: str, prefix: str) -> str:
     return re.sub(r"<(/?)h([1-3])\b", lambda m: f"<{m.group(1)}h{int(m.group(2)) + 3}", fragment)
 
 
-def _approved_by(item: dict | None) -> str:
+def _approved_by(entry: Entry) -> str:
+    """Who approved the text (approved), or its earlier version (changed); '' for a new text."""
+    item = entry.approved
     if not item:
         return ""
-    return f"approved by {item.get('approved_by', '?')} on {item.get('approved_at', '?')}"
+    who = f"{item.get('approved_by', '?')} on {item.get('approved_at', '?')}"
+    return f"by {who}" if entry.status == "approved" else f"the earlier version was approved by {who}"
 
 
 def _cell(campaign: Campaign, entry: Entry) -> str:
@@ -138,7 +141,7 @@ def _cell(campaign: Campaign, entry: Entry) -> str:
         for lang, fragment in text.fragments)
     meta = (f'<p class="meta">hash <code>{e(text.hash[:16])}</code> '
             f'<span class="st st-{entry.status}">{e(STATUS_TEXT[entry.status])}</span>'
-            + (f" · {e(_approved_by(entry.approved))}" if entry.approved else "") + "</p>")
+            + (f" · {e(_approved_by(entry))}" if entry.approved else "") + "</p>")
     diff = ""
     if entry.status == "changed" and isinstance(entry.approved.get("text"), list):
         diff = ("<details open><summary>Changes since the approved version</summary>"
@@ -229,7 +232,7 @@ def render_markdown(campaign: Campaign, views: dict[str, LocaleView], record: di
         out += ["", f"## {lang}: {i18n.language_name(lang)}"]
         for key, entries in items.items():
             for entry in (x for x in entries if x.lang == lang):
-                by = f", {_approved_by(entry.approved)}" if entry.approved else ""
+                by = f" ({_approved_by(entry)})" if entry.approved else ""
                 out += ["", f"### {lang} {key}: {entry.text.title}", "",
                         f"hash `{entry.text.hash}`: {STATUS_TEXT[entry.status]}{by}", "", "```text",
                         *entry.text.lines, "```"]
