@@ -386,3 +386,21 @@ def test_busy_state_prevents_double_submit(page, examples):
     assert len(held) == 1
     with page.expect_navigation(url=re.compile(r"thanks\.html$")):
         held[0].fulfill(**ACCEPTED)
+
+
+def test_fixing_a_problem_clears_its_message_without_new_nagging(page, examples):
+    page.goto(f"{examples}/kedai-harmoni/en/")
+    text = messages(page)
+    page.click("#signup-submit")
+    assert page.locator("#purposes-error").inner_text() == text["no_purpose"]
+    page.check("#purpose-promotions")  # fixes the purposes; the phone is still empty
+    assert page.locator("#purposes-error").is_hidden()
+    assert page.locator("#purpose-promotions").get_attribute("aria-invalid") is None
+    assert page.locator("#phone-error").is_hidden()  # told only at the next submit
+    assert page.locator("#form-error").inner_text() == ""
+    page.click("#signup-submit")
+    assert page.locator("#phone-error").inner_text() == text["phone_missing"]
+    assert page.locator("#email-error").is_hidden()  # the newsletter is not ticked
+    page.fill("#phone", "0123456789")
+    page.locator("#phone").dispatch_event("change")
+    assert page.locator("#phone-error").is_hidden()

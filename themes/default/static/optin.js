@@ -255,8 +255,13 @@
     send(result.data);
   });
 
-  // After a first attempt, keep the messages in step with what the person fixes.
+  // After a failed attempt, clear or update the messages as the person fixes things; new
+  // problems wait for the next submit, so nobody is told off halfway through filling in.
   form.addEventListener("change", function () {
-    if (attempted && !busy) { showErrors(check().errors, false); }
+    if (!attempted || busy) { return; }
+    var shown = Array.prototype.map.call(form.querySelectorAll('.field-error:not([hidden])'), function (n) {
+      return n.id.replace(/-error$/, "");
+    });
+    showErrors(check().errors.filter(function (e) { return shown.indexOf(e.field) !== -1; }), false);
   });
 })();
