@@ -182,3 +182,32 @@ def _fresh_schema() -> dict:
 def test_validation_uses_the_discovered_locales():
     assert set(validate.schema()["properties"]["locales"]["items"]["enum"]) == set(i18n.supported()) and \
         set(validate.schema()["properties"]["locales"]["items"]["enum"]) >= set(LOCALES)
+
+
+def test_plural_messages_follow_each_locales_plural_rule(tmp_path):
+    """A plural string (`{% trans count=n %}…{% pluralize %}…`) needs every form of the
+    locale's rule: two in Norwegian, one in Malay; a missing form is reported as missing."""
+    locales = _copy_locales(tmp_path)
+    singular, plural = "%(num)s message", "%(num)s messages"
+    pot = i18n.read_catalog(i18n.pot_path(locales))
+    pot.add((singular, plural), locations=[("themes/default/templates/x.html", 1)])
+    i18n.write_template(pot, locales)
+    i18n.update(locales)
+    forms = {"nb": ("%(num)s melding", "%(num)s meldinger"), "ms": ("%(num)s mesej",)}
+    for lang, strings in forms.items():
+        path = i18n.po_path(lang, locales)
+        catalog = i18n.read_catalog(path, lang)
+        assert len(catalog[singular].string) == catalog.num_plurals == len(strings)
+        catalog[singular].string = strings
+        i18n._write(catalog, path)
+        assert singular in i18n.report(lang, locales).translated
+    nb = i18n.translations("nb", locales)
+    assert [nb.ungettext(singular, plural, n) % {"num": n} for n in (1, 2)] == ["1 melding", "2 meldinger"]
+    ms = i18n.translations("ms", locales)
+    assert [ms.ungettext(singular, plural, n) % {"num": n} for n in (1, 2)] == ["1 mesej", "2 mesej"]
+    assert singular in i18n.report("de", locales).missing
+    catalog = i18n.read_catalog(i18n.po_path("nb", locales), "nb")
+    catalog[singular].string = ("%(num)s melding", "")
+    i18n._write(catalog, i18n.po_path("nb", locales))
+    assert singular in i18n.report("nb", locales).missing
+    assert i18n.read_catalog(i18n.po_path("en", locales), "en")[singular].string == (singular, plural)
