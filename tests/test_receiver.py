@@ -448,3 +448,23 @@ def test_expire_stale_marks_each_token_once(rx):
         assert ledger_mod.expire_stale(db, "2030-01-01T00:00:00.000Z") == 0
     finally:
         db.close()
+
+
+def test_create_app_for_a_production_server(tmp_path, monkeypatch):
+    """What gunicorn/waitress call: settings as arguments or OPTIN_* variables."""
+    from generator.receiver.app import create_app
+
+    monkeypatch.setenv("OPTIN_ORIGINS", "https://shop.example, https://www.shop.example")
+    app = create_app(campaigns=str(CAMPAIGNS), ledger=str(tmp_path / "prod.sqlite"), prefix="/optin", proxies=1)
+    client = Client(app)
+    res = client.post("/optin/submit", data=json.dumps(signup()), content_type="application/json",
+                      headers={"Origin": "https://www.shop.example", "X-Forwarded-For": "203.0.113.7"})
+    assert res.status_code == 202 and res.headers["Access-Control-Allow-Origin"] == "https://www.shop.example"
+    assert client.post("/api/submit", data="{}", content_type="application/json").status_code == 404
+    # without a local site, links use the campaign's base_url
+    db = sqlite3.connect(tmp_path / "prod.sqlite")
+    link = db.execute("SELECT link FROM outbox").fetchone()[0]
+    assert link.startswith("https://optin.nordlyssko.example/nordlys-sko/nb/confirm.html?t=")
+    from generator.errors import OptinError
+    with pytest.raises(OptinError):
+        create_app(campaigns=str(tmp_path / "none"), ledger=str(tmp_path / "x.sqlite"))

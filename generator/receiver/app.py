@@ -7,6 +7,7 @@ Answers follow docs/protocol.md: JSON for fetch() calls; for forms posted withou
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 from datetime import datetime, timedelta, timezone
@@ -182,7 +183,6 @@ def is_navigation(request: Request) -> bool:
 
 
 def json_response(body: dict, status: int) -> Response:
-    import json
     return Response(json.dumps(body, ensure_ascii=False), status, mimetype="application/json")
 
 
@@ -202,10 +202,11 @@ def _split(value) -> list[str]:
 
 def load_campaigns(paths) -> list[Campaign]:
     """Campaign files or folders (str, Path or a list of them) -> validated campaigns."""
+    items = _split(paths) if isinstance(paths, str) else [paths] if isinstance(paths, Path) else list(paths)
+    if items and all(isinstance(item, Campaign) for item in items):
+        return items
     files: list[Path] = []
-    for item in _split(paths) if isinstance(paths, str) else list(paths):
-        if isinstance(item, Campaign):
-            return list(paths)
+    for item in items:
         path = Path(item)
         files += sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")) if path.is_dir() else [path]
     if not files:

@@ -193,3 +193,17 @@ def test_states_without_javascript(browser, flow_server, flow_contact, lang):
         only_state(page, "invalid_phone")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("path", ["nordlys-sko/nb/confirm.html#confirmed", "kedai-harmoni/ms/confirm.html#wrong_code",
+                                  "nordlys-sko/de/withdraw.html#withdrawn", "kedai-harmoni/es/withdraw.html#network_error"])
+def test_states_are_accessible(page, flow_server, path):
+    """axe-core (WCAG 2.2 AA) on pages showing a state, the way the no-JS redirect shows them."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from generator.check_browser import AXE_OPTIONS
+
+    page.goto(f"{flow_server.url}/{path}")
+    assert page.locator(f"#{path.rsplit('#', 1)[1]}").is_visible()
+    violations = Axe().run(page, options=AXE_OPTIONS).response["violations"]
+    assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations] == []
