@@ -106,5 +106,5 @@ def build(paths: list[Path], out_dir: Path, strict: bool = False,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     for campaign in campaigns:  # archive new notice versions next to the campaign (issue 4)
-        notice_archive.record(campaign, result.views[campaign.id], out_dir)
+        result.warnings += notice_archive.record(campaign, result.views[campaign.id], out_dir)
     return result

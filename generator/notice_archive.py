@@ -66,10 +66,10 @@ def _assets_of(page: Path, page_html: str, site: Path) -> list[Path]:
     return out
 
 
-def record(campaign: Campaign, views: dict[str, LocaleView], site: Path) -> list[Path]:
-    """Archive the notice version of each locale if it is new. Returns the pages archived."""
+def record(campaign: Campaign, views: dict[str, LocaleView], site: Path) -> list[str]:
+    """Archive the notice version of each locale if it is new. Runs after the site is published,
+    so a failure (e.g. a read-only checkout) is returned as a warning, not raised."""
     folder = archive_dir(campaign)
-    added = []
     try:
         for lang, view in views.items():
             page = site / campaign.id / lang / view.notice_file
@@ -95,10 +95,10 @@ def record(campaign: Campaign, views: dict[str, LocaleView], site: Path) -> list
                 if not (folder / asset).exists():
                     _copy(site / asset, folder / asset)
             _copy(page, dest)
-            added.append(dest)
     except OSError as exc:
-        raise BuildError(f"campaign {campaign.id}: cannot archive the notice in {folder}: {exc}") from None
-    return added
+        return [f"campaign {campaign.id}: the notice versions could not be archived in {folder} ({exc}); "
+                "old consent records may lose their notice link when the wording changes"]
+    return []
 
 
 def republish(campaign: Campaign, site: Path) -> int:

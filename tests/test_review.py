@@ -176,7 +176,22 @@ def test_example_campaigns_are_approved():
     from generator.build import campaign_files
 
     for campaign in load_all(campaign_files([ROOT / "campaigns"])):
-        assert approval.check(campaign, approval.resolve_campaign(campaign)) == []
+        problems = approval.check(campaign, approval.resolve_campaign(campaign))
+        assert problems == [], ("example texts changed since approval; read `optin review`, then run "
+                                "`optin approve --by NAME` and commit campaigns/*.approved.json:\n"
+                                + "\n".join(problems))
+
+
+def test_archiving_failure_after_publishing_is_a_warning(tmp_path, monkeypatch):
+    from generator import notice_archive
+
+    def refuse(src, dest):
+        raise PermissionError(13, "Permission denied", str(dest))
+
+    monkeypatch.setattr(notice_archive, "_copy", refuse)
+    result = build([campaign_copy(tmp_path, "fjord-solo")], tmp_path / "site")
+    assert (tmp_path / "site" / "fjord-solo" / "en" / "privacy.html").is_file()
+    assert any("notice versions could not be archived" in w and "Permission denied" in w for w in result.warnings)
 
 
 @pytest.mark.parametrize("campaign_id", ["nordlys-sko", "kedai-harmoni"])
