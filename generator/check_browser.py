@@ -13,6 +13,7 @@ import os
 import shutil
 import threading
 from contextlib import contextmanager
+from dataclasses import replace
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -155,11 +156,18 @@ def check_pages(site: Site, files: list[str]) -> list[Failure]:
             raise OptinError(f"--browser: cannot start Chromium at {executable}: {exc.message.splitlines()[0]}") from None
         try:
             session = _Session(browser.new_context(service_workers="block"), base, site)
+            done: dict[tuple[str, str], list[Failure]] = {}  # (folder, source) -> its failures
             for rel in files:
+                page = site.page(rel)
+                key = (rel.rpartition("/")[0], page.source if page is not None else rel)
+                if key in done:  # the same bytes in the same folder (a versioned notice): same result
+                    failures += [replace(f, page=rel) for f in done[key]]
+                    continue
                 try:
-                    failures += session.check(rel)
+                    done[key] = session.check(rel)
                 except PlaywrightError as exc:
-                    failures.append(Failure(rel, "console-error", "", f"the page could not be opened: {exc.message.splitlines()[0]}"))
+                    done[key] = [Failure(rel, "console-error", "", f"the page could not be opened: {exc.message.splitlines()[0]}")]
+                failures += done[key]
         finally:
             browser.close()
     return failures
