@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import signal
 import socket
 import tempfile
 import threading
@@ -106,6 +107,10 @@ class LocalServer:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def _print_message(message) -> None:
     click.echo(click.style(f"\n--- outbox: {message.channel} to {message.recipient} "
                            f"({message.campaign}, {message.locale}) ---", bold=True))
@@ -134,6 +139,7 @@ def serve(campaigns: tuple[Path, ...], port: int, ledger_path: Path, out_dir: Pa
     for campaign in server.build.campaigns:
         click.echo(f"  {server.url}/{campaign.id}/")
     click.echo(f"Outbox: {server.url}/_outbox   Ledger: {ledger_path}   Stop: Ctrl+C")
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl+C
     try:
         server.serve_forever()
     except KeyboardInterrupt:

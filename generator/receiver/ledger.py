@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS tokens (
   expires TEXT NOT NULL, used TEXT, expired_logged INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS tokens_code ON tokens(campaign, code_hash);
+CREATE INDEX IF NOT EXISTS tokens_pending ON tokens(expires) WHERE used IS NULL AND expired_logged = 0;
 CREATE TABLE IF NOT EXISTS outbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, campaign TEXT NOT NULL,
   locale TEXT NOT NULL, channel TEXT NOT NULL, recipient TEXT NOT NULL, body TEXT NOT NULL,

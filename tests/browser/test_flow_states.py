@@ -207,3 +207,17 @@ def test_states_are_accessible(page, flow_server, path):
     assert page.locator(f"#{path.rsplit('#', 1)[1]}").is_visible()
     violations = Axe().run(page, options=AXE_OPTIONS).response["violations"]
     assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations] == []
+
+
+def test_a_broken_link_falls_back_to_the_code(page, flow_server, flow_contact):
+    contact = flow_contact()
+    message = submit(flow_server, contact, lang="en")
+    page.goto(message["link"].replace("?t=", "?t=broken"))
+    assert page.locator("#code-field").is_hidden()
+    page.click("button[value=all]")
+    only_state(page, "invalid_token")
+    assert page.locator("#code-field").is_visible()
+    page.fill("#code", message["code"])
+    page.click("button[value=all]")
+    only_state(page, "confirmed")
+    assert given(flow_server, contact["phone"]) == [["offers", "order_updates"]]

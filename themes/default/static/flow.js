@@ -48,7 +48,15 @@
 
   function setBusy(on) {
     busy = on;
-    Array.prototype.forEach.call(buttons, function (b) { b.setAttribute("aria-disabled", on ? "true" : "false"); });
+    // A link that does not work (cut off by a mail client): fall back to typing the code.
+  function useCode() {
+    form.elements.token.value = "";
+    byId("code-field").hidden = false;
+    byId("link-note").hidden = true;
+    Array.prototype.forEach.call(form.querySelectorAll(".check[data-purpose]"), function (row) { row.hidden = false; });
+  }
+
+  Array.prototype.forEach.call(buttons, function (b) { b.setAttribute("aria-disabled", on ? "true" : "false"); });
     status.textContent = on ? form.getAttribute("data-busy") : "";
   }
 
@@ -69,6 +77,14 @@
         row.hidden = asked.indexOf(row.getAttribute("data-purpose")) < 0;
       });
     }
+  }
+
+  // A link that does not work (cut off by a mail client): fall back to typing the code.
+  function useCode() {
+    form.elements.token.value = "";
+    byId("code-field").hidden = false;
+    byId("link-note").hidden = true;
+    Array.prototype.forEach.call(form.querySelectorAll(".check[data-purpose]"), function (row) { row.hidden = false; });
   }
 
   Array.prototype.forEach.call(buttons, function (b) {
@@ -121,6 +137,7 @@
         } else if (response.status >= 500) {
           show("server_error");
         } else {
+          if (data.error === "invalid_token" && kind === "confirm") { useCode(); }
           show(data.error || "bad_request");
         }
       });
