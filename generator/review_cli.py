@@ -9,6 +9,7 @@ import click
 from . import CAMPAIGNS_DIR, approval, review as review_doc
 from .build import campaign_files
 from .campaign import Campaign, load_all
+from .errors import OptinError
 
 REVIEW_DIR = Path("review")
 
@@ -34,7 +35,10 @@ def review(campaigns: tuple[str, ...], out_dir: Path) -> None:
     full privacy notice as rendered, each with its hash, and a highlighted diff against the
     approved version. Open <campaign>.html in a browser; <campaign>.md is the same as text."""
     for campaign in _campaigns(campaigns):
-        page, text, counts = review_doc.write(campaign, out_dir)
+        try:
+            page, text, counts = review_doc.write(campaign, out_dir)
+        except OSError as exc:
+            raise OptinError(f"cannot write the review of {campaign.id} into {out_dir}: {exc}") from None
         click.echo(f"{campaign.id}: {counts['approved']} approved, {counts['changed']} changed, "
                    f"{counts['new']} not approved yet -> {page} (text: {text})")
 
@@ -49,7 +53,10 @@ def approve(campaigns: tuple[str, ...], by: str, locales: tuple[str, ...]) -> No
     Run `optin review` first and read it: this approves exactly what the site renders now.
     Commit the file; `optin build --strict` then fails when a text no longer matches it."""
     for campaign in _campaigns(campaigns):
-        path, changed = approval.approve(campaign, by, list(locales) or None)
+        try:
+            path, changed = approval.approve(campaign, by, list(locales) or None)
+        except OSError as exc:
+            raise OptinError(f"cannot write {approval.lock_path(campaign)}: {exc}") from None
         if changed:
             click.echo(f"{campaign.id}: approved {len(changed)} text(s) -> {path}")
             for key in changed:

@@ -152,6 +152,9 @@ def test_review_and_approve_by_campaign_id_and_bad_input(tmp_path, monkeypatch):
     result = run("review", "fjord-solo")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "review" / "fjord-solo.html").is_file() and (tmp_path / "review" / "fjord-solo.md").is_file()
+    (tmp_path / "taken").write_text("a file, not a folder", encoding="utf-8")
+    blocked = run("review", "fjord-solo", "--out", str(tmp_path / "taken"))
+    assert blocked.exit_code == 2 and "cannot write the review of fjord-solo" in blocked.output
     missing_by = run("approve", "fjord-solo")
     assert missing_by.exit_code == 2 and "--by" in missing_by.output
     blank = run("approve", "fjord-solo", "--by", "  ")
