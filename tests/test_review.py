@@ -239,3 +239,18 @@ def test_review_diff_is_visible_in_chromium(page, tmp_path, locales):
     inserted.scroll_into_view_if_needed()
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "review-diff.png"))
+
+
+def test_approving_one_locale_leaves_the_others_unapproved(tmp_path, no_translation_warnings):
+    path = campaign_copy(tmp_path, "fjord-kaffe")
+    assert run("approve", str(path), "--by", "Lea Legal", "--locale", "en").exit_code == 0
+    campaign, _ = load(path)
+    problems = approval.check(campaign, approval.resolve_campaign(campaign))
+    assert len(problems) == 5 and all(p.startswith("campaign fjord-kaffe, locale nb, ") for p in problems)
+    strict = run("build", str(path), "--out", str(tmp_path / "site"), "--strict")
+    assert strict.exit_code == 2 and "campaign fjord-kaffe, locale nb, notice: not approved" in strict.output
+    assert run("approve", str(path), "--by", "Per Legal", "--locale", "nb").exit_code == 0
+    assert run("build", str(path), "--out", str(tmp_path / "site"), "--strict").exit_code == 0
+    lock = json.loads(path.with_name("fjord-kaffe.approved.json").read_text(encoding="utf-8"))
+    assert {lang: v["items"]["notice"]["approved_by"] for lang, v in lock["locales"].items()} == \
+        {"en": "Lea Legal", "nb": "Per Legal"}
