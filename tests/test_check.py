@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,6 +83,30 @@ def test_exit_code_zero_when_clean(example_site):
     code, report = run_check(example_site, "--page", f"{EN}*")
     assert report["failures"] == [] and report["ok"] is True, report["failures"][:5]
     assert code == 0 and report["pages_checked"] >= 6
+
+
+def test_installed_command_gates_the_example_site(example_site):
+    """What CI and a marketer run: the real `optin` entry point, exit code 0, a one-line OK."""
+    optin = Path(sys.executable).with_name("optin")
+    proc = subprocess.run([str(optin), "check", str(example_site)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    assert proc.stdout.startswith("OK: ")
+
+
+def test_fixture_campaigns_pass_every_rule(tmp_path):
+    """Every channel combination (SMS only, email only, WhatsApp + email, extra fields) builds a
+    site that passes: a rule that misfires on some form shape shows up here."""
+    from generator.build import build
+
+    campaigns = tmp_path / "campaigns"
+    campaigns.mkdir()
+    for source in sorted((ROOT / "tests" / "fixtures" / "form").glob("*.yaml")):
+        shutil.copy(source, campaigns / source.name)  # copies: building writes notice archives
+    assert len(list(campaigns.iterdir())) >= 3
+    build([campaigns], tmp_path / "site")
+    code, report = run_check(tmp_path / "site")
+    assert report["failures"] == [], report["failures"][:8]
+    assert code == 0 and report["pages_checked"] > 50
 
 
 def test_campaign_files_instead_of_manifest(example_site, tmp_path):
