@@ -42,7 +42,7 @@ class LegalText:
     def lines(self) -> list[str]:
         """Readable text, one block per line; a second language starts with a [lang] line."""
         out: list[str] = []
-        for i, (lang, fragment) in enumerate(self.fragments):
+        for lang, fragment in self.fragments:
             if len(self.fragments) > 1:
                 out.append(f"[{lang}]")
             out += readable(fragment)

@@ -12,7 +12,6 @@ from click.testing import CliRunner
 from generator import notices
 from generator.build import build
 from generator.cli import main
-from generator.errors import OptinError
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notices"
