@@ -230,7 +230,7 @@ def test_english_marked_as_english_is_not_a_leftover(example_site, tmp_path):
 def test_channel_names_follow_the_page_language(example_site, tmp_path):
     """A German label must name the channel in German; 'Correos electrónicos' names 'correo
     electrónico' (inflection tolerated)."""
-    from generator.check_rules import channel_pattern
+    from generator.check_i18n import channel_pattern
 
     es = channel_pattern("es", "email")
     if i18n.translations("es").ugettext("email") == "correo electrónico":
