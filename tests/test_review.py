@@ -112,6 +112,9 @@ def test_old_versioned_notice_stays_after_a_wording_change_even_on_a_fresh_outpu
     old_page = (tmp_path / "site" / "fjord-kaffe" / "nb" / old_file).read_bytes()
     archived = tmp_path / "campaigns" / "fjord-kaffe.notices" / "nb" / old_file
     assert archived.read_bytes() == old_page, "the build archived the published version"
+    wording = archived.with_name(f"wording-{old.wording_version[:8]}.txt").read_text(encoding="utf-8")
+    assert f"wording_version {old.wording_version}" in wording
+    assert all(p.label in wording for p in old.primary.purposes), "the consent labels are on record"
 
     change_one_word(locales, "nb")
     fresh = tmp_path / "fresh-machine"  # no previous output to copy from
