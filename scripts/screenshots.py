@@ -59,14 +59,14 @@ def main(argv: list[str] | None = None) -> int:
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=chromium(), args=["--no-sandbox", "--disable-gpu"])
-                for size, viewport in SIZES.items():
-                    context = browser.new_context(viewport=viewport, device_scale_factor=1)
-                    page = context.new_page()
-                    for campaign in result.campaigns:
-                        for lang in campaign.locales:
+                for campaign in result.campaigns:
+                    for lang in campaign.locales:
+                        for size, viewport in SIZES.items():
+                            # the browser's language matches the page (date pickers, number formats)
+                            context = browser.new_context(viewport=viewport, locale=lang, device_scale_factor=1)
+                            page = context.new_page()
                             page.goto(f"{base}/{campaign.id}/{lang}/")
-                            target = args.out / f"{campaign.id}-{lang}-{size}.png"
-                            page.screenshot(path=str(target), full_page=True)
+                            page.screenshot(path=str(args.out / f"{campaign.id}-{lang}-{size}.png"), full_page=True)
                             written += 1
                             if args.error_state:
                                 page.click("#signup-submit")
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
                                 page.screenshot(path=str(args.out / f"{campaign.id}-{lang}-{size}-error.png"),
                                                 full_page=True)
                                 written += 1
-                    context.close()
+                            context.close()
                 browser.close()
         finally:
             server.shutdown()
