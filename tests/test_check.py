@@ -34,6 +34,18 @@ def run_check(site: Path, *args: str) -> tuple[int, dict | str]:
         return result.exit_code, result.output
 
 
+def run_check_process(site: Path, *args: str, timeout: int = 600) -> tuple[int, dict | str]:
+    """The same through the installed `optin` command in its own process: needed for --browser
+    when pytest-playwright's session already runs Playwright's event loop in this process."""
+    optin = Path(sys.executable).with_name("optin")
+    proc = subprocess.run([str(optin), "check", str(site), "--format", "json", *args],
+                          capture_output=True, text=True, timeout=timeout)
+    try:
+        return proc.returncode, json.loads(proc.stdout)
+    except ValueError:
+        return proc.returncode, proc.stdout + proc.stderr
+
+
 def copy_site(site: Path, tmp_path: Path) -> Path:
     out = tmp_path / "site"
     shutil.copytree(site, out)

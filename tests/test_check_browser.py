@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from generator.check_browser import RULES as BROWSER_RULES
 from generator.cli import main
-from test_check import EN, copy_site, edit, failures, run_check
+from test_check import EN, copy_site, edit, failures, run_check_process
 
 CSP_META = r'<meta http-equiv="Content-Security-Policy"[^>]*>'
 # rule -> (page broken for it, element the failure must name or "", edits: (file, regex, replacement))
@@ -34,7 +34,7 @@ def browser_report(example_site, tmp_path_factory):
     for _page, _element, edits in BROKEN.values():
         for rel, pattern, replacement in edits:
             edit(site, rel, pattern, replacement)
-    code, report = run_check(site, "--browser")
+    code, report = run_check_process(site, "--browser")
     assert isinstance(report, dict), report
     assert code == 1 and report["browser"] is True and report["pages_checked"] > 20
     return report
