@@ -140,7 +140,26 @@ class _Session:
 
 
 def check_pages(site: Site, files: list[str]) -> list[Failure]:
-    """Open each page (site-relative paths) in one Chromium; return the browser rules' failures."""
+    """Open each page (site-relative paths) in one Chromium; return the browser rules' failures.
+    Runs in its own thread: Playwright's sync API refuses a thread with a running event loop
+    (as in a pytest-playwright session)."""
+    result: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            result["failures"] = _check_pages(site, files)
+        except BaseException as exc:  # re-raised in the caller's thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=work, name="optin-check-browser")
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["failures"]
+
+
+def _check_pages(site: Site, files: list[str]) -> list[Failure]:
     try:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
