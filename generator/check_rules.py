@@ -111,9 +111,13 @@ def rule_privacy_link(page: Page):
         notice = page.site.page(target)
         if notice is None:
             yield _fail(page, "privacy-link", a, f"linked notice {a.get('href')} does not exist in the site")
-        elif notice.lang.lower() != page.lang.lower():
-            yield _fail(page, "privacy-link", a,
-                        f"linked notice {a.get('href')} is in {notice.lang or 'no language'}, not {page.lang}")
+        elif _base(notice.lang or notice.locale) != _base(page.locale or page.lang):
+            yield _fail(page, "privacy-link", a, f"linked notice {a.get('href')} is in "
+                        f"{notice.lang or 'no language'!r}, the page in {page.locale or page.lang!r}")
+
+
+def _base(lang: str | None) -> str:
+    return (lang or "").split("-")[0].lower()
 
 
 def notice_hash(notice: Page) -> str | None:
@@ -207,7 +211,8 @@ def _hreflang(page: Page):
         if other is None:
             yield _fail(page, "hreflang", link, f"alternate {link.get('href')!r} does not exist in the site")
         elif code.lower() != "x-default" and other.lang.lower().split("-")[0] != code.lower().split("-")[0]:
-            yield _fail(page, "hreflang", link, f"alternate for {code!r} is a page in {other.lang or 'no language'!r}")
+            yield _fail(page, "hreflang", link, f"alternate for {code!r} is a page in {other.lang!r}"
+                        if other.lang else f"alternate for {code!r} is a page without <html lang>")
     if page.manifest and page.kind not in ("site-index", "other"):
         for lang in page.manifest.get("locales", []):
             if lang.lower() not in found:
