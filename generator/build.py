@@ -37,17 +37,8 @@ def campaign_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def _keep_versioned_notices(old: Path, new: Path) -> None:
-    """Versioned notices from earlier builds stay reachable: old consent records link to them."""
-    for file in old.glob("*/*/privacy-*.html"):
-        target = new / file.relative_to(old)
-        if target.parent.is_dir() and not target.exists():
-            shutil.copy2(file, target)
-
-
 def _swap(tmp: Path, out_dir: Path) -> None:
     if out_dir.exists():
-        _keep_versioned_notices(out_dir, tmp)
         old = out_dir.with_name(f".{out_dir.name}.old")
         if old.exists():
             shutil.rmtree(old)
@@ -93,8 +84,8 @@ def build(paths: list[Path], out_dir: Path, strict: bool = False,
             renderer = renderers[campaign.theme]
             views = {lang: resolve(campaign, lang, renderer) for lang in campaign.locales}
             result.views[campaign.id] = views
-            result.pages += pages.write_campaign(campaign, views, renderer, assets[campaign.theme], tmp)
-            result.pages += notice_archive.republish(campaign, tmp)  # earlier notice versions (issue 4)
+            earlier = notice_archive.earlier_versions(campaign, views)  # old consent records link them
+            result.pages += pages.write_campaign(campaign, views, renderer, assets[campaign.theme], tmp, earlier)
         first = renderers.get("default") or next(iter(renderers.values()))
         result.pages += pages.write_site_index(campaigns, first, assets.get("default") or next(iter(assets.values())), tmp)
         legal = [m for c in campaigns for m in approval.check(c, result.views[c.id])]  # issue 4
@@ -106,5 +97,5 @@ def build(paths: list[Path], out_dir: Path, strict: bool = False,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     for campaign in campaigns:  # archive new notice versions next to the campaign (issue 4)
-        result.warnings += notice_archive.record(campaign, result.views[campaign.id], out_dir)
+        result.warnings += notice_archive.record(campaign, result.views[campaign.id])
     return result

@@ -1,128 +1,111 @@
-"""Permanent notice versions: every published `privacy-<hash8>.html` is archived next to the
-campaign (`campaigns/<id>.notices/`, committed) and republished by every later build.
+"""Permanent notice versions: the text of every published notice is archived next to the
+campaign (`campaigns/<id>.notices/`, committed) and every later build publishes it again as
+`privacy-<hash8>.html`.
 
 A consent record names the notice version a person saw; its link must keep working after the
 wording changes, even when the site is built on a fresh machine without the previous output.
+What is kept is the notice text itself (the thing the version hashes), not a built page: an
+old version is rendered again through the current theme, so it never points at CSS or JS that
+no longer exists, and no generated assets end up in git.
 
-Layout of the archive (all written by the build, never edited by hand):
+Layout of the archive (written by the build, never edited by hand):
 
-    campaigns/<id>.notices/<locale>/privacy-<hash8>.html   the page exactly as first published
-    campaigns/<id>.notices/<locale>/wording-<hash8>.txt    consent wording of that build (labels,
-                                                           summary, opt-out), for the record
-    campaigns/<id>.notices/assets/...                      CSS/JS/logo files those pages use
+    campaigns/<id>.notices/<locale>/notice-<hash8>.html   the notice as rendered (one <article>
+                                                          per language; ms: BM, then English)
+    campaigns/<id>.notices/<locale>/wording-<hash8>.txt   consent wording published with it
+                                                          (labels, summary, opt-out), for the record
 
-Republishing checks each archived page: the text of its notice must still hash to the version
-in its name, so an edited archive file fails the build instead of silently changing the proof.
+Each archived notice must still hash to the version it records, so an edited archive file fails
+the build instead of silently changing the proof.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
+
+from markupsafe import Markup
 
 from . import approval, notices
 from .campaign import Campaign
 from .errors import BuildError
-from .resolve import LocaleView
+from .resolve import LocaleView, Wording
 
-PAGE = re.compile(r"^privacy-([0-9a-f]{8})\.html$")
-ARTICLE = re.compile(r'<article class="notice"[^>]*>(.*?)</article>', re.S)
-ASSET_REF = re.compile(r'(?:href|src)="((?:\.\./)*assets/[^"#?]+)"')
+FILE = re.compile(r"^notice-([0-9a-f]{8})\.html$")
+HEADER = re.compile(r"^<!-- optin notice archive: campaign (\S+), locale (\S+), notice_version ([0-9a-f]{64})\b")
+ARTICLE = re.compile(r'<article class="notice" lang="([\w-]+)">\n(.*?)\n</article>', re.S)
 
 
 def archive_dir(campaign: Campaign) -> Path:
     return campaign.source.parent / f"{campaign.id}.notices"
 
 
-def notice_hash(page_html: str) -> str:
-    """The notice version of a published privacy page, computed from its text."""
-    return notices.content_hash(*ARTICLE.findall(page_html))
-
-
-def _copy(src: Path, dest: Path) -> None:
-    """Copy atomically (parallel builds of the same campaign must not see half a file)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
-    os.close(fd)
+def _write(path: Path, text: str) -> None:
+    """Write atomically (parallel builds of the same campaign must not see half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dest)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
-def _assets_of(page: Path, page_html: str, site: Path) -> list[Path]:
-    """Asset files (relative to `site`) a page under site/<id>/<lang>/ refers to."""
-    out = []
-    for ref in ASSET_REF.findall(page_html):
-        target = (page.parent / ref).resolve()
-        try:
-            out.append(target.relative_to(site.resolve()))
-        except ValueError:
-            continue
-    return out
+def notice_text(campaign: Campaign, view: LocaleView) -> str:
+    """The archive file of a locale's current notice."""
+    head = (f"<!-- optin notice archive: campaign {campaign.id}, locale {view.lang}, notice_version "
+            f"{view.notice_version}. Proof of what people were shown: never edit this file. -->\n")
+    return head + "".join(f'<article class="notice" lang="{w.lang}">\n{w.notice}\n</article>\n'
+                          for w in view.wordings)
 
 
-def record(campaign: Campaign, views: dict[str, LocaleView], site: Path) -> list[str]:
-    """Archive the notice version of each locale if it is new. Runs after the site is published,
-    so a failure (e.g. a read-only checkout) is returned as a warning, not raised."""
+def wording_text(campaign: Campaign, view: LocaleView) -> str:
+    body = [f"campaign {campaign.id}, locale {view.lang}", f"wording_version {view.wording_version}",
+            f"notice_version {view.notice_version}", ""]
+    for key, text in approval.legal_texts(view).items():
+        if key != approval.NOTICE:
+            body += [f"## {key} ({text.hash})", *text.lines, ""]
+    return "\n".join(body)
+
+
+def record(campaign: Campaign, views: dict[str, LocaleView]) -> list[str]:
+    """Archive each locale's notice and consent wording if they are new. Runs after the site is
+    published, so a failure (e.g. a read-only checkout) is returned as a warning, not raised."""
     folder = archive_dir(campaign)
     try:
         for lang, view in views.items():
-            page = site / campaign.id / lang / view.notice_file
-            dest = folder / lang / view.notice_file
-            if not page.is_file():
-                continue
-            wording = folder / lang / f"wording-{view.wording_version[:8]}.txt"
-            if not wording.exists():
-                wording.parent.mkdir(parents=True, exist_ok=True)
-                texts = approval.legal_texts(view)
-                body = [f"campaign {campaign.id}, locale {lang}", f"wording_version {view.wording_version}",
-                        f"notice_version {view.notice_version}", ""]
-                for key, text in texts.items():
-                    if key != approval.NOTICE:
-                        body += [f"## {key} ({text.hash})", *text.lines, ""]
-                tmp = wording.with_name(f".{wording.name}.tmp{os.getpid()}")
-                tmp.write_text("\n".join(body), encoding="utf-8")
-                os.replace(tmp, wording)
-            if dest.exists():
-                continue
-            text = page.read_text(encoding="utf-8")
-            for asset in _assets_of(page, text, site):
-                if not (folder / asset).exists():
-                    _copy(site / asset, folder / asset)
-            _copy(page, dest)
+            for name, make in ((f"notice-{view.notice_version[:8]}.html", notice_text),
+                               (f"wording-{view.wording_version[:8]}.txt", wording_text)):
+                if not (folder / lang / name).exists():
+                    _write(folder / lang / name, make(campaign, view))
     except OSError as exc:
         return [f"campaign {campaign.id}: the notice versions could not be archived in {folder} ({exc}); "
                 "old consent records may lose their notice link when the wording changes"]
     return []
 
 
-def republish(campaign: Campaign, site: Path) -> int:
-    """Copy every archived notice version the current build did not produce into `site`, with
-    the assets it uses. Returns the number of pages added."""
+def _read(path: Path, current: LocaleView) -> LocaleView:
+    """An archived notice as a view of the current locale with that notice and version."""
+    text = path.read_text(encoding="utf-8")
+    head, articles = HEADER.match(text), ARTICLE.findall(text)
+    version = head.group(3) if head else ""
+    if (not articles or not version.startswith(FILE.match(path.name).group(1))
+            or notices.content_hash(*(body for _, body in articles)) != version):
+        raise BuildError(f"{path}: its notice text no longer matches the version in its name; archived "
+                         "notices are proof of what people were shown and must not be edited (restore the "
+                         "file from git)")
+    wordings = [Wording(lang, (), Markup(""), notices.NoticeHtml(body)) for lang, body in articles]
+    return dataclasses.replace(current, primary=wordings[0], secondary=wordings[1] if len(wordings) > 1 else None,
+                               notice_version=version)
+
+
+def earlier_versions(campaign: Campaign, views: dict[str, LocaleView]) -> dict[str, list[LocaleView]]:
+    """Every archived notice version other than the current one, per locale, oldest name first."""
     folder = archive_dir(campaign)
-    if not folder.is_dir():
-        return 0
-    count = 0
-    for page in sorted(folder.glob("*/privacy-*.html")):
-        match = PAGE.match(page.name)
-        if not match or page.parent.name == "assets":
-            continue
-        text = page.read_text(encoding="utf-8")
-        # A theme whose privacy page has no <article class="notice"> cannot be verified.
-        if ARTICLE.search(text) and not notice_hash(text).startswith(match.group(1)):
-            raise BuildError(f"{page}: its notice text no longer matches version {match.group(1)} in its "
-                             "name; archived notices are proof and must not be edited (restore it from git)")
-        target = site / campaign.id / page.parent.name / page.name
-        if target.exists():
-            continue
-        for asset in _assets_of(target, text, site):
-            if not (site / asset).exists() and (folder / asset).is_file():
-                _copy(folder / asset, site / asset)
-        _copy(page, target)
-        count += 1
-    return count
+    out: dict[str, list[LocaleView]] = {}
+    for lang, view in views.items():
+        files = sorted(p for p in (folder / lang).glob("notice-*.html") if FILE.match(p.name))
+        out[lang] = [old for old in (_read(p, view) for p in files) if old.notice_version != view.notice_version]
+    return out

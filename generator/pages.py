@@ -44,7 +44,9 @@ def page_url(campaign: Campaign, lang: str, page: str) -> str:
 
 
 def write_campaign(campaign: Campaign, views: dict[str, LocaleView], renderer: Renderer,
-                   assets: Assets, site: Path) -> int:
+                   assets: Assets, site: Path, earlier: dict[str, list[LocaleView]] | None = None) -> int:
+    """Every page of every locale; `earlier` adds each archived notice version as
+    privacy-<hash8>.html, marked as superseded (notice_archive)."""
     brand = assets.add_campaign(campaign)
     root = "../../"
     common = {
@@ -57,15 +59,18 @@ def write_campaign(campaign: Campaign, views: dict[str, LocaleView], renderer: R
     count = 0
     for lang, view in views.items():
         t = i18n.translations(lang)
-        for out_name, template in {**PAGES, view.notice_file: "privacy.html"}.items():
-            canonical_page = "privacy.html" if out_name == view.notice_file else out_name
+        jobs = [(out, template, view) for out, template in {**PAGES, view.notice_file: "privacy.html"}.items()]
+        jobs += [(old.notice_file, "privacy.html", old) for old in (earlier or {}).get(lang, [])]
+        for out_name, template, page_view in jobs:
+            canonical_page = "privacy.html" if out_name.startswith("privacy-") else out_name
             alternates = [
                 {"lang": other, "name": i18n.language_name(other), "href": f"../{other}/{canonical_page}",
                  "current": other == lang}
                 for other in campaign.locales
             ]
             html = renderer.render(
-                template, t, **common, lang=lang, view=view, page=canonical_page, alternates=alternates,
+                template, t, **common, lang=lang, view=page_view, page=canonical_page, alternates=alternates,
+                superseded=page_view.notice_version != view.notice_version,
                 canonical=f"{campaign.base_url}/{campaign.id}/{lang}/{canonical_page}" if campaign.base_url else "",
                 success_url=page_url(campaign, lang, "thanks.html"),
                 confirmed_url=page_url(campaign, lang, "confirm.html"),

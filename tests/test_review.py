@@ -18,6 +18,7 @@ from generator.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notices"
 SCREENSHOTS = ROOT / "screenshots"
+ARTICLE = re.compile(r'<article class="notice"[^>]*>(.*?)</article>', re.S)
 
 
 def campaign_copy(tmp_path: Path, name: str) -> Path:
@@ -109,10 +110,12 @@ def test_old_versioned_notice_stays_after_a_wording_change_even_on_a_fresh_outpu
     path = campaign_copy(tmp_path, "fjord-kaffe")
     old = build([path], tmp_path / "site").views["fjord-kaffe"]["nb"]
     old_file = old.notice_file
-    old_page = (tmp_path / "site" / "fjord-kaffe" / "nb" / old_file).read_bytes()
-    archived = tmp_path / "campaigns" / "fjord-kaffe.notices" / "nb" / old_file
-    assert archived.read_bytes() == old_page, "the build archived the published version"
-    wording = archived.with_name(f"wording-{old.wording_version[:8]}.txt").read_text(encoding="utf-8")
+    old_page = (tmp_path / "site" / "fjord-kaffe" / "nb" / old_file).read_text(encoding="utf-8")
+    folder = tmp_path / "campaigns" / "fjord-kaffe.notices" / "nb"
+    assert sorted(p.name for p in folder.iterdir()) == [f"notice-{old_file[8:16]}.html",
+                                                         f"wording-{old.wording_version[:8]}.txt"]
+    assert not (tmp_path / "campaigns" / "fjord-kaffe.notices" / "assets").exists(), "no built assets archived"
+    wording = (folder / f"wording-{old.wording_version[:8]}.txt").read_text(encoding="utf-8")
     assert f"wording_version {old.wording_version}" in wording
     assert all(p.label in wording for p in old.primary.purposes), "the consent labels are on record"
 
@@ -120,23 +123,31 @@ def test_old_versioned_notice_stays_after_a_wording_change_even_on_a_fresh_outpu
     fresh = tmp_path / "fresh-machine"  # no previous output to copy from
     new = build([path], fresh).views["fjord-kaffe"]["nb"]
     assert new.notice_file != old_file
-    folder = fresh / "fjord-kaffe" / "nb"
-    assert (folder / old_file).read_bytes() == old_page, "old version republished byte for byte"
-    assert (folder / new.notice_file).is_file()
-    assert "Endret" in (folder / "privacy.html").read_text(encoding="utf-8")
-    for ref in re.findall(r'(?:href|src)="(\.\./\.\./assets/[^"]+)"', old_page.decode()):
-        assert (folder / ref).resolve().is_file(), f"{ref} of the old version is published too"
+    site = fresh / "fjord-kaffe" / "nb"
+    republished = (site / old_file).read_text(encoding="utf-8")
+    assert notices.content_hash(*ARTICLE.findall(republished)) == old.notice_version, "the old text, word for word"
+    assert ARTICLE.findall(republished) == ARTICLE.findall(old_page)
+    assert "Endret" not in republished and "Endret" in (site / "privacy.html").read_text(encoding="utf-8")
+    assert "notice-superseded" in republished and "notice-superseded" not in old_page
+    assert "Dette er en tidligere versjon av personvernerklæringen." in republished, "marked as superseded, in nb"
+    assert f"Versjon av denne erklæringen: {old.notice_version[:12]}" in republished
+    assert "notice-superseded" not in (site / new.notice_file).read_text(encoding="utf-8")
+    for ref in re.findall(r'(?:href|src)="(\.\./\.\./assets/[^"]+)"', republished):
+        assert (site / ref).resolve().is_file(), f"{ref} of the old version is published too"
+    assert sorted(p.name for p in (tmp_path / "campaigns" / "fjord-kaffe.notices" / "en").iterdir())[0].startswith(
+        "notice-"), "other locales archived too"
 
 
 def test_edited_archive_file_fails_the_build(tmp_path):
     path = campaign_copy(tmp_path, "fjord-solo")
     view = build([path], tmp_path / "site").views["fjord-solo"]["en"]
-    archived = tmp_path / "campaigns" / "fjord-solo.notices" / "en" / view.notice_file
-    archived.write_text(archived.read_text(encoding="utf-8").replace("voluntary", "required"), encoding="utf-8")
-    (tmp_path / "campaigns" / "fjord-solo.notices" / "en" / "privacy-00000000.html").write_bytes(archived.read_bytes())
-    archived.unlink()
+    archived = tmp_path / "campaigns" / "fjord-solo.notices" / "en" / f"notice-{view.notice_version[:8]}.html"
+    forged = archived.with_name("notice-00000000.html")
+    forged.write_text(archived.read_text(encoding="utf-8").replace("voluntary", "required"), encoding="utf-8")
     result = run("build", str(path), "--out", str(tmp_path / "again"))
-    assert result.exit_code == 2 and "privacy-00000000.html: its notice text no longer matches" in result.output
+    assert result.exit_code == 2 and "notice-00000000.html: its notice text no longer matches" in result.output
+    forged.unlink()
+    assert run("build", str(path), "--out", str(tmp_path / "again")).exit_code == 0
 
 
 def test_legal_texts_hash_is_the_published_notice_version(example_site):
@@ -191,10 +202,10 @@ def test_example_campaigns_are_approved():
 def test_archiving_failure_after_publishing_is_a_warning(tmp_path, monkeypatch):
     from generator import notice_archive
 
-    def refuse(src, dest):
-        raise PermissionError(13, "Permission denied", str(dest))
+    def refuse(path, text):
+        raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(notice_archive, "_copy", refuse)
+    monkeypatch.setattr(notice_archive, "_write", refuse)
     result = build([campaign_copy(tmp_path, "fjord-solo")], tmp_path / "site")
     assert (tmp_path / "site" / "fjord-solo" / "en" / "privacy.html").is_file()
     assert any("notice versions could not be archived" in w and "Permission denied" in w for w in result.warnings)
