@@ -17,4 +17,10 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 # Chromium and Java are installed above, so tests that need them must fail, never skip, here.
 export OPTIN_REQUIRE_TOOLS=1
-exec .venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest "$@"
+# The publishing gate, run as a marketer would on the example site: a strict build (translations
+# complete, legal texts approved) and `optin check` (the browser rules run inside the suite).
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+.venv/bin/optin build --strict --out "$out/site"
+.venv/bin/optin check "$out/site"
