@@ -7,7 +7,6 @@ import click
 
 from . import CAMPAIGNS_DIR, __version__
 from .build import build as build_site
-from .errors import OptinError
 from .starter import write_starter
 
 SITE_DIR = Path("site")

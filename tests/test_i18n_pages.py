@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import shutil
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
