@@ -51,10 +51,15 @@ def _swap(tmp: Path, out_dir: Path) -> None:
 
 def _translation_warnings(langs: set[str]) -> list[str]:
     out = []
-    for lang in sorted(langs - {"en"}):
+    for lang in sorted(langs | {i18n.SOURCE_LANG}):  # English: its placeholders are checked too
         rep = i18n.report(lang)
         if rep.errors:
             raise BuildError("translation placeholders broken:\n  " + "\n  ".join(map(str, rep.errors)))
+        if lang == i18n.SOURCE_LANG:
+            continue
+        if i18n.notice_is_english_copy(lang):
+            out.append(f"locale {lang}: {i18n.notice_path(lang)} is still the English notice copied by "
+                       "`optin i18n init`; translate it")
         out += [f"locale {lang}: missing translation, English shown: {m!r}" for m in rep.missing]
         out += [f"locale {lang}: fuzzy translation, English shown: {m!r}" for m in rep.fuzzy]
     return out

@@ -131,6 +131,13 @@ def notice_path(lang: str, locales_dir: Path = LOCALES_DIR) -> Path:
     return locales_dir / lang / "notice.md"
 
 
+def notice_is_english_copy(lang: str, locales_dir: Path = LOCALES_DIR) -> bool:
+    """True while a locale's notice.md is still the English text `init` copied into it."""
+    path, english = notice_path(lang, locales_dir), notice_path(SOURCE_LANG, locales_dir)
+    return (lang != SOURCE_LANG and path.is_file() and english.is_file()
+            and path.read_bytes() == english.read_bytes())
+
+
 def supported(locales_dir: Path = LOCALES_DIR) -> list[str]:
     """Locales a campaign may use: those with both a catalog and a notice. A locale is data:
     adding one needs no code change (see README, "Translators")."""

@@ -99,15 +99,16 @@ def test_missing_translation_falls_back_to_english_with_a_warning(sandbox):
     assert not (sandbox.root / "strict-site").exists()
 
 
-def test_broken_placeholder_fails_the_build_with_file_and_line(sandbox):
-    line = sandbox.edit_po("de", "Get messages from %(brand)s", "%(brand)s", "%(marke)s")
+@pytest.mark.parametrize("lang", ["de", "en"])  # en too: a slip in the English catalog also breaks pages
+def test_broken_placeholder_fails_the_build_with_file_and_line(sandbox, lang):
+    line = sandbox.edit_po(lang, "Get messages from %(brand)s", "%(brand)s", "%(marke)s")
     run = sandbox.optin("build", NORDLYS, "--out", "site")
     assert run.returncode == 2 and "Traceback" not in run.stderr
-    assert f"{sandbox.po('de')}:{line}" in run.stderr and "%(brand)s" in run.stderr
+    assert f"{sandbox.po(lang)}:{line}" in run.stderr and "%(brand)s" in run.stderr
     assert not (sandbox.root / "site").exists()
     status = sandbox.optin("i18n", "status")
     assert status.returncode == 1
-    assert f"{sandbox.po('de')}:{line}" in status.stdout
+    assert f"{sandbox.po(lang)}:{line}" in status.stdout
 
 
 def test_new_template_string_extract_update_status(sandbox):
@@ -187,11 +188,26 @@ def test_a_new_locale_is_data_only(sandbox):
     from generator.i18n import _write
     _write(catalog, po)
     status = sandbox.optin("i18n", "status")
+    assert status.returncode == 1, "the notice is still the English copy"
+    assert re.search(r"^sv\s+\d+\s+100%\s+0\s+0\s+0\s+ENGLISH\s+yes$", status.stdout, re.M), status.stdout
+    assert "sv: " in status.stdout and "is still the English notice copied by `optin i18n init`" in status.stdout
+    english_notice = sandbox.optin("build", "campaigns/nordlys-sko.yaml", "--out", "site")
+    assert english_notice.returncode == 0 and "locale sv: " in english_notice.stderr
+    assert "is still the English notice" in english_notice.stderr
+    strict = sandbox.optin("build", "campaigns/nordlys-sko.yaml", "--out", "site", "--strict")
+    assert strict.returncode == 2 and "is still the English notice" in strict.stderr
+
+    # The translator's work on the notice (here only its first heading, enough for the tools).
+    notice.write_text(notice.read_text(encoding="utf-8").replace("## Who is responsible for your data",
+                                                                 "## Vem som ansvarar för dina uppgifter", 1),
+                      encoding="utf-8")
+    status = sandbox.optin("i18n", "status")
     assert status.returncode == 0, status.stdout
-    assert re.search(r"^sv\s+\d+\s+100%\s+0\s+0", status.stdout, re.M)
+    assert re.search(r"^sv\s+\d+\s+100%\s+0\s+0\s+0\s+yes", status.stdout, re.M)
 
     build = sandbox.optin("build", "campaigns/nordlys-sko.yaml", "--out", "site")
     assert build.returncode == 0, build.stderr
+    assert "English notice" not in build.stderr
     assert "locale sv: missing" not in build.stderr and "locale sv: fuzzy" not in build.stderr
     page = sandbox.root / "site" / "nordlys-sko" / "sv" / "index.html"
     html = page.read_text(encoding="utf-8")
