@@ -92,10 +92,16 @@ class Campaign:
     base_url: str
     endpoints: Endpoints
     purposes: tuple[Purpose, ...]
-    opt_out: dict[str, dict[str, str]]  # channel -> locale -> keyword
+    opt_out: dict[str, dict[str, str]]  # channel -> language shown (locales + second languages) -> keyword
     providers: dict[str, Provider]
     notice_extra: dict[str, str] = field(default_factory=dict)
     theme: str = "default"
+    id_line: int = field(default=1, compare=False)  # line of `id:` in the source, for errors
+
+    @property
+    def page_languages(self) -> list[str]:
+        """Locales plus the second languages their pages also show (ms pages: en too)."""
+        return vocab.page_languages(self.locales)
 
     @property
     def channels(self) -> list[str]:
@@ -125,6 +131,9 @@ def _contact(data: dict | None) -> Contact | None:
 
 
 def _keywords(campaign_data: dict, country: str, locales: tuple[str, ...]) -> dict:
+    """channel -> language -> reply keyword, for every language a page shows: the campaign's
+    locales and their second languages (the English half of an ms page names its keyword too).
+    A language missing from a per-locale mapping gets the channel's default for the country."""
     out: dict[str, dict[str, str]] = {}
     given = campaign_data.get("opt_out", {})
     for channel in ("whatsapp", "sms"):
@@ -132,7 +141,7 @@ def _keywords(campaign_data: dict, country: str, locales: tuple[str, ...]) -> di
         value = given.get(channel, default)
         per_locale = value if isinstance(value, dict) else {}
         base = value if isinstance(value, str) else default
-        out[channel] = {loc: per_locale.get(loc, base) for loc in locales}
+        out[channel] = {loc: per_locale.get(loc, base) for loc in vocab.page_languages(locales)}
     return out
 
 
@@ -145,7 +154,7 @@ def _authority(data: dict) -> Authority:
     return Authority(*vocab.AUTHORITIES[juris["country"]])
 
 
-def _build(data: dict, path: Path) -> Campaign:
+def _build(data: dict, path: Path, id_line: int = 1) -> Campaign:
     locales = tuple(data["locales"])
     country = data["jurisdiction"]["country"]
     providers = {k: Provider(**v) for k, v in vocab.DEFAULT_PROVIDERS.items()}
@@ -173,6 +182,7 @@ def _build(data: dict, path: Path) -> Campaign:
         endpoints=Endpoints(**data["endpoints"]),
         purposes=purposes, opt_out=_keywords(data, country, locales), providers=providers,
         notice_extra=dict(data.get("notice", {})), theme=data.get("theme", "default"),
+        id_line=id_line,
     )
 
 
@@ -190,7 +200,7 @@ def load(path: Path | str) -> tuple[Campaign | None, list[Problem]]:
     problems += validate(source, path)
     if problems:
         return None, problems
-    return _build(source.data, path), []
+    return _build(source.data, path, source.line(("id",)) or 1), []
 
 
 def load_all(paths: list[Path]) -> list[Campaign]:
@@ -203,7 +213,7 @@ def load_all(paths: list[Path]) -> list[Campaign]:
         if campaign is None:
             continue
         if campaign.id in first_seen:
-            problems.append(Problem(str(path), 1, "id",
+            problems.append(Problem(str(path), campaign.id_line, "id",
                                     f"duplicate campaign id {campaign.id!r} (also used by {first_seen[campaign.id]})",
                                     "give each campaign its own id"))
             continue
@@ -212,3 +222,24 @@ def load_all(paths: list[Path]) -> list[Campaign]:
     if problems:
         raise CampaignError(problems)
     return campaigns
+
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def publish_warnings(campaign: Campaign) -> list[str]:
+    """What builds but will probably fail once published, one line each (the build prints them).
+
+    Call it after any endpoint override: `optin serve` points the forms at localhost."""
+    out: list[str] = []
+    e = campaign.endpoints
+    public = [url for url in (e.submit, e.confirm, e.withdraw) if urlsplit(url).hostname not in LOCAL_HOSTS]
+    if public and not campaign.base_url:
+        example = f"/{campaign.id}/{campaign.default_locale}/thanks.html"
+        out.append(str(Problem(
+            str(campaign.source), None, "base_url",
+            f"not set: without JavaScript the forms send {urlsplit(public[0]).netloc} a site-root return "
+            f"address (success_url {example}); only the bundled receiver resolves that (against the "
+            "page's Origin), other endpoints may not, and it is wrong when the site is in a subfolder",
+            "set `base_url:` to the public https URL the site is published at")))
+    return out

@@ -1,11 +1,18 @@
 """WCAG 2.2 contrast checks for the campaign's brand colours (SC 1.4.3, 4.5:1 for text)."""
 from __future__ import annotations
 
+import re
+
 from .errors import Problem
 
 MIN_RATIO = 4.5
 WHITE = "#ffffff"
+HEX = re.compile(r"#[0-9a-fA-F]{6}")
 DEFAULTS = {"primary": "#0b5cad", "text": "#1b1b1b", "background": "#ffffff"}
+
+
+def is_hex(value) -> bool:
+    return isinstance(value, str) and HEX.fullmatch(value) is not None
 
 
 def _luminance(hex_colour: str) -> float:
@@ -30,6 +37,8 @@ def problems(colours: dict[str, str], file: str, line: int | None) -> list[Probl
     for fg, bg, what in pairs:
         fg_hex = colours.get(fg, fg)
         bg_hex = colours.get(bg, bg)
+        if not (is_hex(fg_hex) and is_hex(bg_hex)):
+            continue  # a malformed colour is reported by the schema; no ratio to compute
         ratio = contrast(fg_hex, bg_hex)
         if ratio < MIN_RATIO:
             out.append(Problem(file, line, f"brand.colors.{fg}",

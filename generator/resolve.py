@@ -13,7 +13,7 @@ from . import i18n, notices, vocab
 from .campaign import Campaign
 from .render import Renderer
 
-SECOND_LANGUAGE = {"ms": "en"}  # PDPA 2010 s.7(3): Bahasa Malaysia and English
+SECOND_LANGUAGE = vocab.SECOND_LANGUAGE  # PDPA 2010 s.7(3): ms pages show Bahasa Malaysia and English
 # How to stop, shown next to each checkbox of the signup form.
 STOP_BY_REPLY = vocab.N_("You can stop at any time: reply %(keyword)s.")
 STOP_BY_LINK = vocab.N_("You can stop at any time: every email has an unsubscribe link.")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from . import colors, i18n, vocab
+from . import THEMES_DIR, colors, i18n, vocab
 from .errors import Problem
 from .yamlsrc import Source, key_name
 
@@ -49,7 +49,8 @@ def _pattern_hint(path: tuple) -> tuple[str, str]:
     if leaf == "email":
         return "must be an email address", "for example privacy@example.com"
     if leaf == "base_url":
-        return "must be a URL starting with https://", "for example https://optin.example.com"
+        return ("must be an https URL (http is allowed only for localhost)",
+                "the public address of the site, for example https://optin.example.com")
     return "has the wrong format", "see schema/campaign.schema.json"
 
 
@@ -104,55 +105,103 @@ def _schema_problem(error, source: Source) -> list[Problem]:
     return [Problem(file, line, key, error.message, "see schema/campaign.schema.json")]
 
 
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _semantic(data: dict, source: Source, path: Path) -> list[Problem]:
-    """Rules across keys; only run when the schema passed, so the shape is known."""
+    """Rules across keys. Run even when the schema failed, so all problems come at once: every
+    check looks only at parts of the right shape and skips the rest (the schema reports those)."""
     file, line = source.file, source.line
     out: list[Problem] = []
-    locales = data["locales"]
+    locales = [loc for loc in _list(data.get("locales")) if loc in vocab.LOCALES]
     default = data.get("default_locale")
-    if default and default not in locales:
+    if isinstance(default, str) and isinstance(data.get("locales"), list) and default not in data["locales"]:
         out.append(Problem(file, line(("default_locale",)), "default_locale",
-                           f"{default!r} is not in locales {locales}", "add it to locales or pick one listed"))
+                           f"{default!r} is not in locales {data['locales']}", "add it to locales or pick one listed"))
     seen_ids: set[str] = set()
-    for i, purpose in enumerate(data["purposes"]):
+    for i, purpose in enumerate(_list(data.get("purposes"))):
+        if not isinstance(purpose, dict):
+            continue
         where = ("purposes", i)
-        if purpose["id"] in seen_ids:
+        pid = purpose.get("id")
+        if isinstance(pid, str) and pid in seen_ids:
             out.append(Problem(file, line(where + ("id",)), key_name(where + ("id",)),
-                               f"purpose id {purpose['id']!r} is used twice", "give each purpose its own id"))
-        seen_ids.add(purpose["id"])
+                               f"purpose id {pid!r} is used twice", "give each purpose its own id"))
+        if isinstance(pid, str):
+            seen_ids.add(pid)
         if "purpose" not in purpose and "wording" not in purpose:
             out.append(Problem(file, line(where), key_name(where),
                                "a purpose needs a standard `purpose:` key or custom `wording:`",
                                f"for example `purpose: offers` (one of {', '.join(vocab.PURPOSE_TOPICS)})"))
-        if "wording" in purpose:
-            for loc in locales:
-                if loc not in purpose["wording"]:
-                    out.append(Problem(file, line(where + ("wording",)), key_name(where + ("wording",)),
-                                       f"custom wording for purpose {purpose['id']!r} is missing locale {loc!r}",
-                                       f"add `{loc}: …` or remove {loc!r} from locales"))
-    juris = data["jurisdiction"]
-    if "authority" not in juris:
-        if juris["country"] == "DE" and juris.get("state") not in vocab.DE_STATE_AUTHORITIES:
+        if isinstance(purpose.get("wording"), dict):
+            out += _wording_locales(purpose, locales, file, line(where + ("wording",)),
+                                    key_name(where + ("wording",)))
+    juris = _dict(data.get("jurisdiction"))
+    country = juris.get("country")
+    if "authority" not in juris and isinstance(country, str):
+        if country == "DE" and juris.get("state") not in vocab.DE_STATE_AUTHORITIES:
             out.append(Problem(file, line(("jurisdiction", "state") if "state" in juris else ("jurisdiction",)),
                                "jurisdiction.state",
                                "a German controller needs its federal state to name the authority",
                                f"set `state:` to one of {', '.join(vocab.DE_STATE_AUTHORITIES)}"))
-        elif juris["country"] != "DE" and juris["country"] not in vocab.AUTHORITIES:
+        elif country != "DE" and country not in vocab.AUTHORITIES:
             out.append(Problem(file, line(("jurisdiction", "country")), "jurisdiction.country",
-                               f"no supervisory authority is known for {juris['country']}",
+                               f"no supervisory authority is known for {country}",
                                "add `authority: {name: …, url: https://…}` under jurisdiction"))
-    for channel, provider in data.get("providers", {}).items():
-        if provider["country"] not in vocab.EEA and "safeguard" not in provider:
+    for channel, provider in _dict(data.get("providers")).items():
+        provider = _dict(provider)
+        if isinstance(provider.get("country"), str) and provider["country"] not in vocab.EEA \
+                and "safeguard" not in provider:
+            name = provider.get("name") or f"the {channel} provider"
             out.append(Problem(file, line(("providers", channel)), key_name(("providers", channel, "safeguard")),
-                               f"{provider['name']} is outside the EEA; the notice must name the transfer safeguard",
+                               f"{name} is outside the EEA; the notice must name the transfer safeguard",
                                f"add `safeguard:` ({', '.join(vocab.SAFEGUARDS)})"))
-    logo = data["brand"].get("logo")
-    if logo and not (path.parent / logo).is_file():
+    brand = _dict(data.get("brand"))
+    logo = brand.get("logo")
+    if isinstance(logo, str) and logo and not (path.parent / logo).is_file():
         out.append(Problem(file, line(("brand", "logo")), "brand.logo", f"logo file {logo!r} does not exist",
                            f"put the file next to the campaign (looked in {path.parent}) or fix the path"))
-    out += colors.problems({**colors.DEFAULTS, **data["brand"].get("colors", {})}, file,
-                           line(("brand", "colors")))
+    out += colors.problems({**colors.DEFAULTS, **_dict(brand.get("colors"))}, file, line(("brand", "colors")))
+    theme = data.get("theme")
+    if isinstance(theme, str) and theme:
+        out += _theme(theme, file, line(("theme",)))
     return out
+
+
+def _wording_locales(purpose: dict, locales: list[str], file: str, line: int | None, key: str) -> list[Problem]:
+    """Custom wording is needed for every language a page shows: each campaign locale and its
+    second language (ms pages show English too, PDPA 2010 s.7(3))."""
+    out = []
+    wording = purpose["wording"]
+    pid = purpose.get("id", "?")
+    for loc in locales:
+        if loc not in wording:
+            out.append(Problem(file, line, key, f"custom wording for purpose {pid!r} is missing locale {loc!r}",
+                               f"add `{loc}: …` or remove {loc!r} from locales"))
+    for loc in vocab.page_languages(locales):
+        if loc not in locales and loc not in wording:
+            shown_by = ", ".join(repr(o) for o in locales if vocab.SECOND_LANGUAGE.get(o) == loc)
+            out.append(Problem(file, line, key, f"custom wording for purpose {pid!r} is missing locale {loc!r}",
+                               f"add `{loc}: …`: {shown_by} pages show every consent text in "
+                               f"{i18n.language_name(loc)} too "
+                               "(Malaysia's PDPA 2010 s.7(3): Bahasa Malaysia and English), even when "
+                               f"{loc!r} is not in locales"))
+    return out
+
+
+def _theme(theme: str, file: str, line: int | None) -> list[Problem]:
+    if (THEMES_DIR / theme / "templates").is_dir():
+        return []
+    known = sorted(p.name for p in THEMES_DIR.iterdir() if (p / "templates").is_dir()) if THEMES_DIR.is_dir() else []
+    close = difflib.get_close_matches(theme, known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return [Problem(file, line, "theme", f"theme {theme!r} not found in {THEMES_DIR}",
+                    f"{hint}use one of: {', '.join(known) or '(none)'}, or leave `theme:` out for the default")]
 
 
 def validate(source: Source, path: Path) -> list[Problem]:
@@ -170,6 +219,6 @@ def validate(source: Source, path: Path) -> list[Problem]:
                                     "for example `sms: UNSUB`"))
             continue
         problems += _schema_problem(error, source)
-    if not problems:
-        problems += _semantic(data, source, path)
+    reported = {p.key for p in problems}  # one problem per key: the schema's comes first
+    problems += [p for p in _semantic(data, source, path) if p.key not in reported]
     return problems

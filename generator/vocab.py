@@ -11,6 +11,19 @@ def N_(text: str) -> str:  # noqa: N802 - gettext marker convention
 
 
 LOCALES = ("nb", "de", "ms", "en", "es")
+# A locale whose pages also show every consent text in a second language: ms pages show Bahasa
+# Malaysia and English (PDPA 2010 s.7(3)). Custom wording and opt-out keywords are needed for both.
+SECOND_LANGUAGE = {"ms": "en"}
+
+
+def page_languages(locales) -> list[str]:
+    """The campaign's locales plus the second languages their pages also show, in order."""
+    out: list[str] = []
+    for lang in locales:
+        for shown in (lang, SECOND_LANGUAGE.get(lang)):
+            if shown and shown not in out:
+                out.append(shown)
+    return out
 CHANNELS = ("whatsapp", "sms", "email")
 PHONE_CHANNELS = frozenset({"whatsapp", "sms"})
 
