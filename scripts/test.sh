@@ -4,17 +4,13 @@
 # Nu HTML Checker and gettext for `msgfmt --check`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/_setup.sh
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
-if [ ${#need[@]} -gt 0 ]; then
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+apt_install "${need[@]}"
+make_venv '.[test]'
 # Chromium and Java are installed above, so tests that need them must fail, never skip, here.
 export OPTIN_REQUIRE_TOOLS=1
 .venv/bin/python -m pytest "$@"
