@@ -221,4 +221,4 @@ def validate(source: Source, path: Path) -> list[Problem]:
         problems += _schema_problem(error, source)
     reported = {p.key for p in problems}  # one problem per key: the schema's comes first
     problems += [p for p in _semantic(data, source, path) if p.key not in reported]
-    return problems
+    return sorted(problems, key=lambda p: p.line or 0)  # stable: read top to bottom

@@ -157,3 +157,147 @@ def test_missing_file_is_clean_error(tmp_path):
     result = CliRunner().invoke(main, ["build", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "cannot read the file" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+# --- audit follow-ups ---------------------------------------------------------------------------
+
+MS_ONLY = (GOOD.replace("  country: NO", "  country: MY").replace("locales: [nb, en]", "locales: [ms]")
+           .replace("default_locale: nb\n", "").replace("    purpose: offers", "    wording: {ms: tawaran kek}"))
+
+
+def test_ms_pages_need_english_custom_wording(tmp_path):
+    """ms pages always show English too (PDPA 2010 s.7(3)), so custom wording needs `en:` even
+    when en is not a campaign locale: an error, not a KeyError traceback at build time."""
+    (problem,) = problems(tmp_path, MS_ONLY)
+    assert problem.key == "purposes[0].wording"
+    assert problem.line == line_of(MS_ONLY, "wording:")
+    assert "purpose 'offers' is missing locale 'en'" in problem.message
+    assert "'ms' pages show every consent text in English" in problem.hint and "PDPA" in problem.hint
+    fixed = MS_ONLY.replace("{ms: tawaran kek}", "{ms: tawaran kek, en: cake offers}")
+    campaign, found = load(write(tmp_path, fixed))
+    assert found == [] and campaign.purposes[0].wording["en"] == "cake offers"
+
+
+def test_ms_without_en_build_exits_2_without_traceback(tmp_path):
+    bad = write(tmp_path, MS_ONLY)
+    proc = subprocess.run([sys.executable, "-m", "generator", "build", str(bad), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert f"{bad}:{line_of(MS_ONLY, 'wording:')}: purposes[0].wording: custom wording" in proc.stderr
+
+
+def test_opt_out_keywords_cover_second_languages(tmp_path):
+    text = MS_ONLY.replace("{ms: tawaran kek}", "{ms: tawaran kek, en: cake offers}") + (
+        "  - id: orders\n    channel: sms\n    purpose: order_updates\n"
+        "opt_out:\n  whatsapp: {ms: BERHENTI}\n")
+    campaign, found = load(write(tmp_path, text))
+    assert found == []
+    assert campaign.page_languages == ["ms", "en"]
+    # configured for ms; English falls back to the channel's default (WhatsApp STOP, SMS in MY BERHENTI)
+    assert campaign.opt_out == {"whatsapp": {"ms": "BERHENTI", "en": "STOP"},
+                                "sms": {"ms": "BERHENTI", "en": "BERHENTI"}}
+
+
+def test_duplicate_campaign_id_names_the_line_of_id(tmp_path):
+    text = "# yaml-language-server: $schema=../generator/schema/campaign.schema.json\n# Second shop\n" + GOOD
+    a = write(tmp_path, GOOD, "a.yaml")
+    b = write(tmp_path, text, "b.yaml")
+    with pytest.raises(CampaignError) as info:
+        load_all([a, b])
+    (problem,) = info.value.problems
+    assert problem.file == str(b) and problem.key == "id"
+    assert problem.line == line_of(text, "id: test-shop") == 3
+
+
+def test_unclosed_quote_is_reported_where_the_quote_opens(tmp_path):
+    """PyYAML's problem mark is the end of the file (line 20 here); the fix goes on line 3."""
+    text = GOOD.replace("  name: Test Shop\n", '  name: "Kedai Ujian\n')
+    (problem,) = problems(tmp_path, text)
+    assert problem.line == 3 == line_of(text, '"Kedai Ujian')
+    assert problem.key == "brand.name"
+    assert "YAML syntax error" in problem.message and "never closed" in problem.message
+    assert 'closing "' in problem.hint
+
+
+def test_unclosed_quote_closed_by_a_later_quote(tmp_path):
+    text = (GOOD.replace("  name: Test Shop\n", '  name: "Kedai Ujian\n')
+            .replace("  address: Gate 1, Oslo", '  address: "Gate 1, Oslo"'))
+    (problem,) = problems(tmp_path, text)
+    assert problem.line == 3 and problem.key == "brand.name"
+    assert f"runs on to line {line_of(text, 'address:')}" in problem.message
+
+
+def test_unclosed_bracket_is_reported_where_it_opens(tmp_path):
+    text = GOOD.replace("  country: NO", "  country: [NO")
+    (problem,) = problems(tmp_path, text)
+    assert problem.line == line_of(text, "country: [NO") and problem.key == "jurisdiction.country"
+    assert "the [ on this line is not closed" in problem.message and "]" in problem.hint
+
+
+def test_mapping_value_error_names_line_and_key(tmp_path):
+    text = GOOD.replace("  address: Gate 1, Oslo", "  address: Gate: 1, Oslo")
+    (problem,) = problems(tmp_path, text)
+    assert problem.line == line_of(text, "address: Gate:") and problem.key == "controller.address"
+
+
+def test_schema_and_semantic_problems_reported_together(tmp_path):
+    """An unknown key fails the schema; the missing logo and a default_locale outside locales are
+    found anyway, each on its own line."""
+    text = (GOOD.replace("  name: Test Shop\n", "  name: Test Shop\n  logo: missing.svg\n")
+            .replace("default_locale: nb", "default_locale: es")
+            .replace("locales: [nb, en]", "locales: [nb, en]\ncolour: blue"))
+    found = {p.key: p for p in problems(tmp_path, text)}
+    assert set(found) == {"colour", "brand.logo", "default_locale"}, [str(p) for p in found.values()]
+    assert found["colour"].line == line_of(text, "colour:") and "unknown key" in found["colour"].message
+    assert found["brand.logo"].line == line_of(text, "logo:") and "does not exist" in found["brand.logo"].message
+    assert found["default_locale"].line == line_of(text, "default_locale:")
+    assert "not in locales" in found["default_locale"].message
+
+
+def test_semantic_checks_survive_malformed_parts(tmp_path):
+    """Wrong-typed parts get their schema error, never a crash or a second error for the same key."""
+    text = (GOOD.replace("  name: Test Shop\n", "  name: Test Shop\n  colors: {primary: blue, text: '#eeeeee'}\n")
+            .replace("jurisdiction:\n  country: NO", "jurisdiction: Norway")
+            .replace("locales: [nb, en]", "locales: nb")
+            .replace("    purpose: offers", "    wording: [tilbud]"))
+    found = problems(tmp_path, text)
+    keys = [p.key for p in found]
+    assert len(keys) == len(set(keys)), [str(p) for p in found]
+    assert {"brand.colors.primary", "jurisdiction", "locales", "purposes[0].wording"} <= set(keys)
+    assert "brand.colors.text" in keys  # #eeeeee on white is checked although primary is malformed
+
+
+@pytest.mark.parametrize("theme,words", [("fancy", "use one of: default"), ("defualt", "did you mean 'default'")])
+def test_unknown_theme_names_file_line_and_key(tmp_path, theme, words):
+    text = GOOD + f"theme: {theme}\n"
+    (problem,) = problems(tmp_path, text)
+    assert problem.key == "theme" and problem.line == line_of(text, "theme:")
+    assert f"theme {theme!r} not found" in problem.message and words in problem.hint
+
+
+@pytest.mark.parametrize("url,ok", [("https://optin.test.example", True), ("https://test.example/signup/", True),
+                                    ("http://localhost:8000", True), ("http://127.0.0.1/site", True),
+                                    ("http://optin.test.example", False), ("https://", False),
+                                    ("optin.test.example", False)])
+def test_base_url_https_or_localhost(tmp_path, url, ok):
+    text = GOOD + f"base_url: {url}\n"
+    campaign, found = load(write(tmp_path, text))
+    if ok:
+        assert found == [] and campaign.base_url == url.rstrip("/")
+        return
+    (problem,) = found
+    assert problem.key == "base_url" and problem.line == line_of(text, "base_url:")
+    assert "must be an https URL (http is allowed only for localhost)" in problem.message
+
+
+def test_publish_warning_without_base_url(tmp_path):
+    from generator.campaign import Endpoints, publish_warnings
+
+    campaign, _ = load(write(tmp_path, GOOD))
+    (warning,) = publish_warnings(campaign)
+    assert warning.startswith(f"{tmp_path / 'c.yaml'}: base_url: not set")
+    assert "/test-shop/nb/thanks.html" in warning and "set `base_url:`" in warning
+    assert publish_warnings(load(write(tmp_path, GOOD + "base_url: https://optin.test.example\n"))[0]) == []
+    local = Endpoints("http://127.0.0.1:8000/s", "http://localhost:8000/c", "http://[::1]:8000/w")
+    assert publish_warnings(campaign.with_endpoints(local)) == []  # optin serve: the bundled receiver

@@ -1,0 +1,90 @@
+"""Resolving and rendering a campaign: second languages on ms pages, and templates compiled
+once per build."""
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from html.parser import HTMLParser
+from pathlib import Path
+
+import jinja2
+
+from generator.build import build
+
+FORM_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "form"
+
+
+class LangText(HTMLParser):
+    """Text of the page by the nearest enclosing `lang` attribute."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[tuple[str, str]] = []
+        self.text: dict[str, list[str]] = {}
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        lang = dict(attrs).get("lang") or (self.stack[-1][1] if self.stack else "")
+        self.stack.append((tag, lang))
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+    def handle_data(self, data):
+        if self.stack and data.strip() and self.stack[-1][0] not in ("script", "style"):
+            self.text.setdefault(self.stack[-1][1], []).append(" ".join(data.split()))
+
+    @classmethod
+    def of(cls, html: str) -> dict[str, str]:
+        parser = cls()
+        parser.feed(html)
+        return {lang: " ".join(parts) for lang, parts in parser.text.items()}
+
+
+def _campaigns(tmp_path: Path, *names: str) -> Path:
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    for name in names:  # copies: a build writes notice archives next to the campaign
+        shutil.copy(FORM_FIXTURES / f"{name}.yaml", folder / f"{name}.yaml")
+    return folder
+
+
+def test_english_half_of_an_ms_page_names_the_reply_keyword(tmp_path):
+    """ms-only has no `en` locale; its ms pages still show English (PDPA 2010 s.7(3)), and the
+    English half must name the WhatsApp keyword, not promise an email unsubscribe link."""
+    result = build([_campaigns(tmp_path, "ms-only")], tmp_path / "site")
+    texts = LangText.of((tmp_path / "site" / "ms-only" / "ms" / "index.html").read_text(encoding="utf-8"))
+    english, malay = texts["en"], texts["ms"]
+    assert "WhatsApp messages from Kedai Ujian about cake and bread offers" in english
+    assert "You can stop at any time: reply STOP." in english  # whatsapp: {ms: BERHENTI}; en: default
+    assert "reply BERHENTI" in english  # SMS in Malaysia
+    assert "unsubscribe link" not in english  # no email purpose
+    assert "To stop WhatsApp messages, reply STOP." in english  # the English summary keeps its keyword
+    assert "To stop text messages (SMS), reply BERHENTI." in english
+    assert "balas BERHENTI" in malay
+    view = result.views["ms-only"]["ms"]
+    assert [p.keyword for p in view.secondary.purposes] == ["STOP", "BERHENTI"]
+
+
+def test_each_template_is_compiled_once_per_build(tmp_path, monkeypatch):
+    """Issue 2, "design for speed": one Jinja environment per theme, each template loaded and
+    compiled once for the whole build, not once per page or campaign."""
+    loads: Counter = Counter()
+    original = jinja2.FileSystemLoader.get_source  # called only on a template-cache miss
+
+    def counting(self, environment, template):
+        loads[(id(environment), template)] += 1
+        return original(self, environment, template)
+
+    monkeypatch.setattr(jinja2.FileSystemLoader, "get_source", counting)
+    result = build([_campaigns(tmp_path, "wa-only", "ms-only")], tmp_path / "site")
+    assert len(result.campaigns) == 2 and result.pages > 20
+    repeated = {name: count for (_, name), count in loads.items() if count > 1}
+    assert repeated == {}, f"templates compiled more than once: {repeated}"
+    names = {name for _, name in loads}
+    assert {"signup.html", "privacy.html", "thanks.html", "_summary.html", "picker.html"} <= names
