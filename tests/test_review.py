@@ -199,6 +199,21 @@ def test_example_campaigns_are_approved():
                                 + "\n".join(problems))
 
 
+def test_example_campaigns_current_versions_are_archived():
+    """What the example site publishes is on record in git (so tests and CI, which build the
+    examples, never write into campaigns/): run `optin build` after a text change and commit
+    campaigns/<id>.notices/."""
+    from generator.build import campaign_files
+    from generator.campaign import load_all
+    from generator.notice_archive import archive_dir
+
+    for campaign in load_all(campaign_files([ROOT / "campaigns"])):
+        for lang, view in approval.resolve_campaign(campaign).items():
+            folder = archive_dir(campaign) / lang
+            for name in (f"notice-{view.notice_version[:8]}.html", f"wording-{view.wording_version[:8]}.txt"):
+                assert (folder / name).is_file(), f"{folder / name} is not committed: build, then commit it"
+
+
 def test_archiving_failure_after_publishing_is_a_warning(tmp_path, monkeypatch):
     from generator import notice_archive
 
