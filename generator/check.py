@@ -1,8 +1,8 @@
 """`optin check`: compliance and quality rules over a built site.
 
 The site is read as it will be published: every *.html file is parsed with the standard
-library's html.parser into a small tree, and the rules in `check_rules` (static) and
-`check_browser` (Chromium) each report `Failure`s with a stable rule id, the page path, the
+library's html.parser into a small tree, and the rules in `check_rules` and `check_web` (static)
+and `check_browser` (Chromium) each report `Failure`s with a stable rule id, the page path, the
 element and a message. Campaign facts (locales, endpoints, proper nouns) come from the
 `optin.json` manifest the build writes next to each campaign's pages, or from the campaign
 files themselves with `--campaigns`.
@@ -264,7 +264,7 @@ def select(files: list[str], patterns: tuple[str, ...] | list[str]) -> list[str]
 def check_site(root: Path, campaigns_dir: Path | None = None, patterns: tuple[str, ...] = (),
                browser: bool = False) -> tuple[list[Failure], int]:
     """Run every rule over the site: (failures sorted by page, number of pages checked)."""
-    from . import check_rules
+    from . import check_rules, check_web
 
     site = load_site(root, campaigns_dir)
     files, styles = select(site.html_files(), patterns), select(site.css_files(), patterns)
@@ -273,7 +273,7 @@ def check_site(root: Path, campaigns_dir: Path | None = None, patterns: tuple[st
     failures = list(site.problems)  # a broken manifest affects every page of its campaign
     for rel in files:
         failures += check_rules.check_page(site.page(rel))
-    failures += check_rules.check_styles(site, styles)
+    failures += check_web.check_styles(site, styles)
     if browser:
         from . import check_browser
         failures += check_browser.check_pages(site, files)

@@ -9,8 +9,9 @@ import re
 from urllib.parse import urlsplit
 
 from . import i18n, notices, vocab
-from .check import NOTICE_NAME, Failure, Node, Page, Site, is_external
+from .check import NOTICE_NAME, Failure, Node, Page
 from .check_i18n import channel_pattern, rule_english_text
+from .check_web import form_targets, rule_csp, rule_inline_code, rule_third_party
 
 RULES = {
     "manifest": "the campaign's optin.json manifest (or --campaigns file) is readable",
@@ -28,19 +29,13 @@ RULES = {
     "notice-version": "the form's notice_version is the hash of the notice it links, whose versioned file exists",
     "english-text": "pages of a non-English locale show no English UI strings",
 }
-CHECKBOX_PAGES = {"signup"}
+# pages whose checkboxes pick purposes: sign up, confirm some of them, withdraw some of them
+CHECKBOX_PAGES = {"signup", "confirm", "withdraw"}
+ALL_PURPOSES = "*"  # value of the withdraw page's "all messages" box: labelled, but names no one channel
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 HASH = re.compile(r"^[0-9a-f]{64}$")
 ARTICLE = re.compile(r"<article\b[^>]*>(.*?)</article>", re.S | re.I)
-CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)|@import\s+(['"])([^'"]+)\3""", re.I)
 LANG_TAG = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$")
-# attributes through which a page loads something: (tag, attribute)
-LOADS = {("script", "src"), ("img", "src"), ("img", "srcset"), ("iframe", "src"), ("frame", "src"),
-         ("source", "src"), ("source", "srcset"), ("video", "src"), ("video", "poster"), ("audio", "src"),
-         ("track", "src"), ("embed", "src"), ("object", "data"), ("input", "src"), ("image", "href"),
-         ("use", "href"), ("link", "href")}
-NOT_LOADING_RELS = {"canonical", "alternate", "author", "license", "help", "next", "prev", "search",
-                    "bookmark", "external", "nofollow", "noopener", "noreferrer", "me"}
 
 
 def _fail(page: Page, rule: str, node: Node | None, message: str) -> Failure:
@@ -78,6 +73,8 @@ def rule_checkboxes(page: Page):
         text = _label_text(page, box, own)
         if not text:
             yield _fail(page, "checkbox-label", box, "checkbox has no label")
+            continue
+        if (box.get("value") or "").strip() == ALL_PURPOSES:
             continue
         named = [ch for ch in vocab.CHANNELS if channel_pattern(lang, ch).search(text)]
         wanted = box.get("data-channel") or purposes.get(box.get("value") or "")
@@ -166,23 +163,24 @@ def _action_problem(url: str) -> str:
 
 
 def rule_forms(page: Page):
+    """Each form's action and each submit button's formaction: https, and the campaign's endpoint."""
     endpoints = (page.manifest or {}).get("endpoints", {})
     expected = {"signup": "submit", "confirm": "confirm", "withdraw": "withdraw"}.get(page.kind)
-    for form in page.root.iter("form"):
-        action = (form.get("action") or "").strip()
-        if (form.get("method") or "get").lower() != "post":
-            yield _fail(page, "form-endpoint", form, "form does not use method=post: personal data would go into the URL")
+    for node in page.root.iter("form", "button", "input"):
+        method = (node.get("method") or "get") if node.tag == "form" else node.get("formmethod")
+        if method is not None and method.strip().lower() != "post":
+            yield _fail(page, "form-endpoint", node, f"{'form' if node.tag == 'form' else 'button'} does not "
+                        f"use {'method' if node.tag == 'form' else 'formmethod'}=post: personal data would go into the URL")
+    for node, action in form_targets(page):
+        what = "form" if node.tag == "form" else f"<{node.tag} formaction>"
         problem = _action_problem(action)
         if problem:
-            yield _fail(page, "form-endpoint", form, problem)
+            yield _fail(page, "form-endpoint", node, problem.replace("form", what, 1))
         elif endpoints and expected and action != endpoints.get(expected):
-            yield _fail(page, "form-endpoint", form,
-                        f"form posts to {action!r}, the campaign's {expected} endpoint is {endpoints.get(expected)!r}")
+            yield _fail(page, "form-endpoint", node,
+                        f"{what} posts to {action!r}, the campaign's {expected} endpoint is {endpoints.get(expected)!r}")
         elif endpoints and not expected and action not in endpoints.values():
-            yield _fail(page, "form-endpoint", form, f"form posts to {action!r}, which is not a campaign endpoint")
-        for button in form.iter("button", "input"):
-            if button.get("formaction") is not None and _action_problem(button.get("formaction")):
-                yield _fail(page, "form-endpoint", button, _action_problem(button.get("formaction")))
+            yield _fail(page, "form-endpoint", node, f"{what} posts to {action!r}, which is not a campaign endpoint")
 
 
 def rule_head(page: Page):
@@ -217,109 +215,6 @@ def _hreflang(page: Page):
         for lang in page.manifest.get("locales", []):
             if lang.lower() not in found:
                 yield _fail(page, "hreflang", page.root.find("head"), f"no hreflang alternate for locale {lang!r}")
-
-
-def _csp(page: Page) -> tuple[Node | None, dict[str, list[str]]]:
-    for meta in page.root.iter("meta"):
-        if (meta.get("http-equiv") or "").lower() == "content-security-policy":
-            directives = {}
-            for part in (meta.get("content") or "").split(";"):
-                words = part.split()
-                if words:
-                    directives.setdefault(words[0].lower(), words[1:])
-            return meta, directives
-    return None, {}
-
-
-def _allows(sources: list[str], url: str) -> bool:
-    parts = urlsplit(url)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    return "*" in sources or f"{parts.scheme}:" in sources or origin in sources or f"{origin}/" in sources
-
-
-def rule_csp(page: Page):
-    meta, d = _csp(page)
-    if meta is None:
-        yield _fail(page, "csp", page.root.find("head") or page.html, "no Content-Security-Policy meta tag")
-        return
-    if not any(p.tag == "head" for p in meta.ancestors()):
-        yield _fail(page, "csp", meta, "the Content-Security-Policy meta tag is outside <head> (ignored)")
-    for directive in ("script-src", "style-src", "default-src"):
-        sources = d.get(directive, d.get("default-src")) if directive != "default-src" else d.get("default-src")
-        if sources is None:
-            yield _fail(page, "csp", meta, f"policy has no {directive}")
-            continue
-        loose = [s for s in sources if s.lower() in ("'unsafe-inline'", "'unsafe-eval'", "*", "data:", "http:", "https:")]
-        if loose:
-            yield _fail(page, "csp", meta, f"{directive} allows {' '.join(loose)}")
-    for form in page.root.iter("form"):
-        action = form.get("action") or ""
-        if not is_external(action):
-            continue
-        for directive in ("form-action", "connect-src"):
-            sources = d.get(directive, d.get("default-src", []) if directive == "connect-src" else None)
-            if sources is None or not _allows(sources, action):
-                yield _fail(page, "csp", meta, f"{directive} does not allow the form's endpoint {action!r}")
-
-
-def rule_inline_code(page: Page):
-    for node in page.root.iter():
-        if node.tag == "script" and not node.get("src") and "".join(
-                c for c in node.children if isinstance(c, str)).strip() \
-                and (node.get("type") or "").lower() not in ("application/json", "application/ld+json"):
-            yield _fail(page, "inline-code", node, "inline <script> (blocked by the CSP)")
-        elif node.tag == "style":
-            yield _fail(page, "inline-code", node, "inline <style> (blocked by the CSP)")
-        for name, value in node.attrs.items():
-            if name.startswith("on"):
-                yield _fail(page, "inline-code", node, f"event-handler attribute {name}= (blocked by the CSP)")
-            elif name == "style":
-                yield _fail(page, "inline-code", node, "style= attribute (blocked by the CSP)")
-            elif name in ("href", "src", "action", "formaction") and value.strip().lower().startswith("javascript:"):
-                yield _fail(page, "inline-code", node, f"javascript: URL in {name}=")
-
-
-def _own_origin(page: Page) -> str:
-    base = (page.manifest or {}).get("base_url") or ""
-    parts = urlsplit(base)
-    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
-
-
-def _foreign(url: str, own: str) -> bool:
-    url = url.strip()
-    if not is_external(url) or url.lower().startswith(("data:", "blob:")):
-        return False
-    parts = urlsplit(url if "://" in url or not url.startswith("//") else "https:" + url)
-    return not own or f"{parts.scheme}://{parts.netloc}" != own
-
-
-def rule_third_party(page: Page):
-    own = _own_origin(page)
-    for node in page.root.iter():
-        for tag, attr in LOADS:
-            if node.tag != tag or node.get(attr) is None:
-                continue
-            if tag == "link" and set((node.get("rel") or "").lower().split()) <= NOT_LOADING_RELS:
-                continue
-            urls = [c.split()[0] for c in node.get(attr).split(",") if c.strip()] if "srcset" in attr else [node.get(attr)]
-            for url in urls:
-                if _foreign(url, own):
-                    yield _fail(page, "third-party", node, f"loads {url} from a third-party origin")
-        for match in CSS_URL.finditer(node.get("style") or ""):
-            if _foreign(match.group(2) or match.group(4), own):
-                yield _fail(page, "third-party", node, f"style loads {match.group(2) or match.group(4)}")
-
-
-def check_styles(site: Site, files: list[str]) -> list[Failure]:
-    out = []
-    for rel in files:
-        text = (site.root / rel).read_text(encoding="utf-8", errors="replace")
-        for match in CSS_URL.finditer(text):
-            url = match.group(2) or match.group(4)
-            if _foreign(url, ""):
-                line = text.count("\n", 0, match.start()) + 1
-                out.append(Failure(rel, "third-party", f"line {line}", f"stylesheet loads {url} from a third-party origin"))
-    return out
 
 
 PAGE_RULES = (rule_checkboxes, rule_privacy_link, rule_notice_version, rule_forms, rule_head, rule_csp,
