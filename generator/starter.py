@@ -31,7 +31,8 @@ jurisdiction:
 
 locales: [en]                   # any of nb, de, ms, en, es
 default_locale: en
-# base_url: https://optin.example.com   # gives canonical links
+# base_url: https://optin.example.com   # where the site is published: canonical links and the
+#                                       # return URLs of forms sent without JavaScript (set it)
 
 endpoints:                      # https only (http allowed for localhost)
   submit: https://api.example.com/optin/submit
@@ -46,7 +47,7 @@ purposes:                       # one unticked checkbox each; never bundled
     retention_months: 24
   # - id: vip
   #   channel: email
-  #   wording: {{en: "our VIP club"}}   # custom topic, one per locale
+  #   wording: {{en: "our VIP club"}}   # custom topic, one per locale (ms pages need en too)
 
 # opt_out: {{whatsapp: STOP, sms: STOP}}   # reply keywords (SMS in Norway defaults to UNSUB)
 # providers:
