@@ -12,6 +12,34 @@ import jinja2
 from generator.build import build
 
 FORM_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "form"
+# Not a file in fixtures/form/: tests there build every *.yaml in that folder and count the pages.
+MS_ONLY = """\
+# Bahasa Malaysia only (no `en` locale). ms pages still show every consent text in English too
+# (PDPA 2010 s.7(3)), so custom wording needs `en:` and the English half names the opt-out keyword.
+id: ms-only
+brand:
+  name: Kedai Ujian
+controller:
+  name: Kedai Ujian Sdn. Bhd.
+  address: No. 1, Jalan Ujian, 50000 Kuala Lumpur, Malaysia
+  email: privasi@kedaiujian.example
+jurisdiction:
+  country: MY
+locales: [ms]
+endpoints:
+  submit: http://127.0.0.1:9/optin/submit
+  confirm: http://127.0.0.1:9/optin/confirm
+  withdraw: http://127.0.0.1:9/optin/withdraw
+purposes:
+  - id: kek
+    channel: whatsapp
+    wording: {ms: tawaran kek dan roti, en: cake and bread offers}
+  - id: pesanan
+    channel: sms
+    purpose: order_updates
+opt_out:
+  whatsapp: {ms: BERHENTI}
+"""
 
 
 class LangText(HTMLParser):
@@ -50,7 +78,10 @@ def _campaigns(tmp_path: Path, *names: str) -> Path:
     folder = tmp_path / "campaigns"
     folder.mkdir()
     for name in names:  # copies: a build writes notice archives next to the campaign
-        shutil.copy(FORM_FIXTURES / f"{name}.yaml", folder / f"{name}.yaml")
+        if name == "ms-only":
+            (folder / "ms-only.yaml").write_text(MS_ONLY, encoding="utf-8")
+        else:
+            shutil.copy(FORM_FIXTURES / f"{name}.yaml", folder / f"{name}.yaml")
     return folder
 
 
