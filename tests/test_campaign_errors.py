@@ -110,7 +110,8 @@ def test_yaml_syntax_error_names_line(tmp_path):
     text = GOOD.replace("  country: NO", "  country: [NO")
     (problem,) = problems(tmp_path, text)
     assert "YAML syntax error" in problem.message
-    assert problem.line in (line_of(text, "country: [NO"), line_of(text, "country: [NO") + 1)
+    assert problem.line == line_of(text, "country: [NO")  # where the [ opens, not the line after
+    assert problem.key == "jurisdiction.country"
 
 
 def test_duplicate_yaml_key(tmp_path):
@@ -218,6 +219,12 @@ def test_unclosed_quote_is_reported_where_the_quote_opens(tmp_path):
     assert problem.key == "brand.name"
     assert "YAML syntax error" in problem.message and "never closed" in problem.message
     assert 'closing "' in problem.hint
+
+
+def test_unclosed_quote_in_a_list_item_names_its_key(tmp_path):
+    text = GOOD + '  - id: orders\n    channel: sms\n    purpose: "order_updates\n'
+    (problem,) = problems(tmp_path, text)
+    assert problem.line == line_of(text, '"order_updates') and problem.key == "purposes[1].purpose"
 
 
 def test_unclosed_quote_closed_by_a_later_quote(tmp_path):
