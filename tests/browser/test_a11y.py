@@ -1,5 +1,7 @@
-"""Every page of every locale in real Chromium at 320px: axe-core finds no WCAG 2.2 AA violation,
-nothing scrolls sideways, no console error or CSP violation, no request leaves the site."""
+"""Every page of every locale in real Chromium at 320px, and the signup, confirm and withdraw
+pages at 1280px: axe-core finds no WCAG 2.2 AA violation, nothing scrolls sideways, no console
+error or CSP violation, no request leaves the site. The signup page at 200% zoom keeps every
+control in view."""
 from __future__ import annotations
 
 import json
@@ -17,6 +19,9 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag2
                "resultTypes": ["violations"]}
 _axe = Axe()
 MOBILE = {"width": 320, "height": 640}
+DESKTOP = {"width": 1280, "height": 900}
+# A 1280x900 desktop window at 200% browser zoom: half as many CSS pixels, two device pixels each.
+ZOOM_200 = {"width": 640, "height": 450}
 
 
 def axe_violations(page) -> list[str]:
@@ -46,6 +51,13 @@ def mobile(browser):
     context.close()
 
 
+@pytest.fixture(scope="module")
+def desktop(browser):
+    context = browser.new_context(viewport=DESKTOP)
+    yield context.new_page()
+    context.close()
+
+
 def _check_pages(page, base: str, paths: list[str]) -> None:
     guard = fs.Guard.on(page, [base])
     problems = {}
@@ -54,7 +66,7 @@ def _check_pages(page, base: str, paths: list[str]) -> None:
         assert response is not None and response.ok, path
         found = []
         if page.evaluate("document.documentElement.scrollWidth > innerWidth"):
-            found.append("scrolls sideways at 320px")
+            found.append(f"scrolls sideways at {page.viewport_size['width']}px")
         found += axe_violations(page)
         found += guard.errors + [f"request outside the site: {u}" for u in guard.foreign]
         guard.errors.clear()
@@ -79,6 +91,49 @@ def test_every_page_of_a_locale_is_accessible(mobile, examples, campaign, lang):
     assert any((folder / name).read_bytes() == current for name in versioned)
     versioned = [name for name in versioned if (folder / name).read_bytes() != current]
     _check_pages(mobile, base, [f"{campaign}/{lang}/{name}" for name in [*fs.PAGES, *versioned]])
+
+
+@pytest.mark.parametrize("lang", fs.LOCALES)
+def test_flow_pages_are_accessible_on_a_desktop(desktop, examples, lang):
+    """signup, confirm and withdraw of both example campaigns at 1280px."""
+    _, base = examples
+    _check_pages(desktop, base, [f"{campaign}/{lang}/{name}" for campaign in ("nordlys-sko", "kedai-harmoni")
+                                 for name in ("index.html", "confirm.html", "withdraw.html")])
+
+
+# Every form control a person uses (not the honeypot, which is off-screen on purpose), with
+# where it is: in view means inside the viewport's width, with a size, not hidden by CSS.
+CONTROLS_JS = """() => [...document.querySelectorAll(
+    'main input:not([type=hidden]):not([name=website]), main select, main button')].map(e => {
+      const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+      return {id: e.id || e.name || e.textContent.trim(), type: e.type,
+              inView: r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= innerWidth
+                      && s.visibility !== 'hidden' && s.display !== 'none' && parseFloat(s.opacity) > 0};
+    })"""
+
+
+def test_signup_works_at_200_percent_zoom(browser, examples):
+    """WCAG 1.4.4/1.4.10: at 200% zoom nothing scrolls sideways and every checkbox, field and
+    button stays in view, in every locale of both campaigns."""
+    _, base = examples
+    context = browser.new_context(viewport=ZOOM_200, device_scale_factor=2)
+    page = context.new_page()
+    problems = {}
+    try:
+        for campaign, lang in CAMPAIGN_LOCALES:
+            path = f"{campaign}/{lang}/"
+            page.goto(f"{base}/{path}")
+            assert page.evaluate("innerWidth") == ZOOM_200["width"] and page.evaluate("devicePixelRatio") == 2
+            controls = page.evaluate(CONTROLS_JS)
+            assert {c["type"] for c in controls} >= {"checkbox", "submit"}, path
+            found = [f"{c['type']} {c['id']} out of view" for c in controls if not c["inView"]]
+            if page.evaluate("document.documentElement.scrollWidth > innerWidth"):
+                found.append("scrolls sideways at 200% zoom")
+            if found:
+                problems[path] = found
+    finally:
+        context.close()
+    assert problems == {}
 
 
 def test_site_index_and_pickers_are_accessible(mobile, examples):
