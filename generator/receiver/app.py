@@ -36,6 +36,8 @@ PAGE_STATES = {
                  "rate_limited", "server_error", "bad_request"},
 }
 PAGES = {"submit": "thanks.html", "confirm": "confirm.html", "withdraw": "withdraw.html"}
+# The state a page shows after success, added to the default redirect (confirm.html#confirmed).
+SUCCESS_STATES = {"confirm": "confirmed", "withdraw": "withdrawn"}
 
 
 def now_utc() -> datetime:
@@ -67,8 +69,7 @@ class Receiver:
 
     # -- WSGI --------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
-        request = Request(environ)
-        request.max_content_length = payload.MAX_BODY
+        request = Request(environ)  # payload.read_body enforces the 16 KB limit, chunked or not
         return self.handle(request)(environ, start_response)
 
     def handle(self, request: Request) -> Response:
@@ -170,6 +171,8 @@ class Receiver:
             url = url.split("#", 1)[0] + "#" + fragment
         elif not success:
             url = url.split("#", 1)[0]
+        elif url == default and endpoint in SUCCESS_STATES:
+            url = f"{default}#{SUCCESS_STATES[endpoint]}"
         return url
 
 

@@ -37,12 +37,17 @@ def as_jsonl(items: list[dict]) -> str:
     return "".join(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n" for item in items)
 
 
+LIST_SEPARATOR = ";"  # purposes and pii_categories in CSV: ids and categories never contain it
+
+
 def as_csv(items: list[dict]) -> str:
+    """One row per event; the lists `purposes` and `pii_categories` joined with ";" (split them
+    back with .split(";")), other nested values (controller, purpose_details) as JSON."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for item in items:
-        writer.writerow({k: (" ".join(v) if k in ("purposes", "pii_categories") else
+        writer.writerow({k: (LIST_SEPARATOR.join(v) if k in ("purposes", "pii_categories") else
                              json.dumps(v, ensure_ascii=False, sort_keys=True) if isinstance(v, (dict, list)) else
                              "" if v is None else v)
                          for k, v in item.items()})

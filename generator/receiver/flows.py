@@ -2,6 +2,7 @@
 refused), withdraw (withdrawn). One transaction per request; messages go out after commit."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 from ..vocab import PHONE_CHANNELS
@@ -23,6 +24,24 @@ def pii_categories(campaign, purposes: list[str], extra: dict) -> list[str]:
     return out + [{"name": "name", "birthday": "date of birth"}[k] for k in sorted(extra)]
 
 
+# What a retry must repeat exactly; page_url and client_timestamp may differ between attempts.
+SAME_REQUEST = ("campaign", "locale", "phone", "email", "notice_version", "wording_version")
+
+
+def _same_request(existing, record: dict) -> None:
+    """A record_id seen before must come with the same request; anything else is a conflict
+    (409) rather than a change silently dropped."""
+    differs = [k for k in SAME_REQUEST if existing[k] != record[k]]
+    if [p["id"] for p in json.loads(existing["purposes"])] != [p["id"] for p in record["purposes"]]:
+        differs.append("purposes")
+    if json.loads(existing["extra"]) != record["extra"]:
+        differs.append("extra")
+    if differs:
+        raise ApiError(409, "duplicate_record",
+                       f"record_id already used for another request (differs in {', '.join(differs)})",
+                       "record_id")
+
+
 class Flows:
     def __init__(self, receiver, ledger: Ledger, ttl: timedelta, clock, on_message):
         self.receiver, self.ledger, self.ttl = receiver, ledger, ttl
@@ -38,16 +57,14 @@ class Flows:
 
     # -- submit ------------------------------------------------------------------------------
     def submit(self, request, data: dict):
-        if data.get("website"):  # honeypot: look successful, keep nothing
-            return 202, {"status": "pending", "record_id": payload.text(data, "record_id", 36) or "0" * 36}
         sub = payload.submission(data, self.receiver.campaigns)
+        if data.get("website"):
+            # honeypot: answer exactly as a real sign-up would (the page's record_id, or a fresh
+            # UUID4), so a bot cannot tell, and keep nothing
+            return 202, {"status": "pending", "record_id": sub["record_id"]}
         campaign, lang = sub["campaign"], sub["locale"]
-        for value in (sub["phone"], sub["email"]):
-            if value:
-                self._limit(("contact", campaign.id, value), self.receiver.limits.per_contact)
         now = self.clock()
         base = self.receiver.public_base(campaign, request)
-        page_url = sub["page_url"] or f"{base}/{campaign.id}/{lang}/"
         record = {
             "record_id": sub["record_id"], "created": iso(now), "campaign": campaign.id,
             "controller": {"name": campaign.controller.name, "address": campaign.controller.address,
@@ -58,7 +75,8 @@ class Flows:
                          for p in campaign.purposes if p.id in sub["purposes"]],
             "notice_version": sub["notice_version"], "wording_version": sub["wording_version"],
             "notice_url": f"{base}/{campaign.id}/{lang}/privacy-{sub['notice_version'][:8]}.html",
-            "page_url": page_url, "client_timestamp": sub["client_timestamp"],
+            "page_url": sub["page_url"] or f"{base}/{campaign.id}/{lang}/",
+            "client_timestamp": sub["client_timestamp"],
             "method": "signup-page:" + ("json" if request.mimetype == "application/json" else "form"),
             "extra": sub["extra"],
         }
@@ -66,23 +84,25 @@ class Flows:
         with self.ledger.transaction() as db:
             expire_stale(db, iso(now))
             existing = Ledger.record(db, record["record_id"])
-            if existing is not None:  # a retry of a request that already arrived: same answer
-                if (existing["campaign"], existing["phone"], existing["email"]) != \
-                        (campaign.id, sub["phone"], sub["email"]):
-                    raise ApiError(409, "duplicate_record", "record_id already used", "record_id")
+            if existing is not None:  # a retry of a request that already arrived
+                _same_request(existing, record)
                 return 202, {"status": "pending", "record_id": record["record_id"]}
+            # only a new request counts against the contact's limit (a retry sends nothing)
+            for value in (sub["phone"], sub["email"]):
+                if value:
+                    self._limit(("contact", campaign.id, value), self.receiver.limits.per_contact)
             Ledger.add_record(db, record)
             Ledger.add_event(db, record["created"], record, "requested", sub["purposes"], lang, record["method"])
             for channel_set, recipient in ((PHONE_CHANNELS, sub["phone"]), ({"email"}, sub["email"])):
-                covered = [p.id for p in campaign.purposes if p.id in sub["purposes"] and p.channel in channel_set]
+                covered = [p for p in campaign.purposes if p.id in sub["purposes"] and p.channel in channel_set]
                 if not recipient or not covered:
                     continue
+                ids = [p.id for p in covered]
                 token, code = tokens.new_token(), tokens.new_code()
-                Ledger.add_token(db, tokens.digest(token), tokens.code_digest(code), record, covered,
+                Ledger.add_token(db, tokens.digest(token), tokens.code_digest(code), record, ids,
                                  iso(now + self.ttl))
-                channel = next(p.channel for p in campaign.purposes if p.id == covered[0])
-                link = f"{base}/{campaign.id}/{lang}/confirm.html?t={token}&p={','.join(covered)}"
-                message = confirmation(campaign, lang, channel, recipient, covered, link, code,
+                link = f"{base}/{campaign.id}/{lang}/confirm.html?t={token}&p={','.join(ids)}"
+                message = confirmation(campaign, lang, [p.channel for p in covered], recipient, ids, link, code,
                                        f"{base}/{campaign.id}/{lang}/withdraw.html",
                                        max(1, round(self.ttl.total_seconds() / 3600)))
                 Ledger.add_outbox(db, record["created"], message)
@@ -102,8 +122,9 @@ class Flows:
             data = {**data, "purposes": ["*"]}
         chosen = payload.purposes(data, campaign, allow_all=True)
         fails = ("bad-code", request.remote_addr)
-        if self.receiver.limiter.blocked(fails, self.receiver.limits.wrong_codes):
-            raise ApiError(429, "rate_limited", "too many wrong codes from this address")
+        wait = self.receiver.limiter.blocked(fails, self.receiver.limits.wrong_codes)
+        if wait:
+            raise ApiError(429, "rate_limited", "too many wrong codes from this address", retry_after=int(wait))
         now = self.now()
         outcome = None
         with self.ledger.transaction() as db:
@@ -140,13 +161,12 @@ class Flows:
 
     @staticmethod
     def _find(db, campaign: str, token: str, code: str):
+        """The token row for a link's token or a typed code, looked up by SHA-256 of what was
+        presented (see tokens.py: the lookup compares digests, never the secret itself)."""
         if token:
             found = Ledger.token_by_hash(db, tokens.digest(token))
-            if found and tokens.same(found.token_hash, tokens.digest(token)) and found.campaign == campaign:
-                return found
-            return None
-        digest = tokens.code_digest(code)
-        candidates = [t for t in Ledger.tokens_by_code(db, campaign, digest) if tokens.same(t.code_hash, digest)]
+            return found if found and found.campaign == campaign else None
+        candidates = Ledger.tokens_by_code(db, campaign, tokens.code_digest(code))
         # several tokens can share a code only by chance; prefer one still usable
         candidates.sort(key=lambda t: (t.used is None, t.expires), reverse=True)
         return candidates[0] if candidates else None

@@ -18,6 +18,9 @@ CODE = N_("Or type this code on the confirmation page: %(code)s")
 EXPIRES = N_("The link and the code expire in %(duration)s. Nothing is switched on until you confirm.")
 NOT_YOU = N_("If this was not you, ignore this message.")
 STOP_KEYWORD = N_("You can stop at any time: reply %(keyword)s to any message.")
+# A message covering channels with different keywords (WhatsApp STOPP, SMS UNSUB) lists each.
+STOP_INTRO = N_("You can stop at any time:")
+STOP_CHANNEL = N_("%(channel)s messages: reply %(keyword)s")
 STOP_PAGE = N_("Or use the withdraw page: %(url)s")
 STOP_EMAIL = N_("Every email has an unsubscribe link.")
 
@@ -61,8 +64,24 @@ def _text(t, msgid: str, **values) -> str:
         return msgid % values
 
 
-def confirmation(campaign: Campaign, lang: str, channel: str, recipient: str, purposes: list[str],
+def stop_lines(campaign: Campaign, lang: str, channels: list[str]) -> list[str]:
+    """How to stop: the reply keyword of every phone channel the message covers (in the
+    campaign's opt_out for this locale), one line when they share it; email has its link."""
+    t = i18n.translations(lang)
+    keywords = {ch: campaign.opt_out.get(ch, {}).get(lang) for ch in dict.fromkeys(channels) if ch != "email"}
+    keywords = {ch: kw for ch, kw in keywords.items() if kw}
+    if not keywords:
+        return [_text(t, STOP_EMAIL)]
+    if len(set(keywords.values())) == 1:
+        return [_text(t, STOP_KEYWORD, keyword=next(iter(keywords.values())))]
+    return [_text(t, STOP_INTRO)] + [
+        "- " + _text(t, STOP_CHANNEL, channel=t.ugettext(vocab.CHANNEL_NAMES[ch]), keyword=kw)
+        for ch, kw in keywords.items()]
+
+
+def confirmation(campaign: Campaign, lang: str, channels: list[str], recipient: str, purposes: list[str],
                  link: str, code: str, withdraw_url: str, ttl_hours: int) -> Message:
+    """The message to one contact; `channels` are those of `purposes` (the first one delivers it)."""
     t = i18n.translations(lang)
     business = campaign.brand_name
     lines = [_text(t, SUBJECT, business=business), "", _text(t, ASKED, business=business)]
@@ -70,10 +89,9 @@ def confirmation(campaign: Campaign, lang: str, channel: str, recipient: str, pu
     lines += ["", _text(t, LINK, link=link), _text(t, CODE, code=code),
               _text(t, EXPIRES, duration=format_unit(ttl_hours, "duration-hour", length="long", locale=lang)),
               _text(t, NOT_YOU), ""]
-    keyword = campaign.opt_out.get(channel, {}).get(lang) if channel != "email" else None
-    lines.append(_text(t, STOP_KEYWORD, keyword=keyword) if keyword else _text(t, STOP_EMAIL))
+    lines += stop_lines(campaign, lang, channels)
     lines.append(_text(t, STOP_PAGE, url=withdraw_url))
-    return Message(campaign.id, lang, channel, recipient, "\n".join(lines), link, code)
+    return Message(campaign.id, lang, channels[0], recipient, "\n".join(lines), link, code)
 
 
 def error_page(lang: str, code: str, back_url: str) -> str:

@@ -5,11 +5,13 @@ without JavaScript, a redirect to the page's error state). Nothing here touches 
 """
 from __future__ import annotations
 
+import io
 import json
 import re
 import uuid
 
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
+from werkzeug.wsgi import get_input_stream
 
 from ..campaign import Campaign
 from ..vocab import PHONE_CHANNELS
@@ -20,6 +22,7 @@ FORM_TYPES = ("application/x-www-form-urlencoded",)
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 LIST_FIELDS = ("purposes",)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ApiError(Exception):
@@ -33,29 +36,63 @@ class ApiError(Exception):
         return {"error": self.code, "message": self.message, "field": self.field}
 
 
-def read(request) -> dict:
-    """The body as a dict; `purposes` is always a list."""
+def read_body(request) -> bytes:
+    """At most MAX_BODY bytes of the body, read here rather than trusted to Content-Length:
+    a chunked body has none, and werkzeug would cut it at the limit without saying so."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise ApiError(413, "too_large", f"body larger than {MAX_BODY} bytes")
-    try:
-        if request.mimetype == "application/json":
-            raw = request.get_data(cache=True)
-            if len(raw) > MAX_BODY:
-                raise ApiError(413, "too_large", f"body larger than {MAX_BODY} bytes")
-            try:
-                data = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError) as exc:
-                raise ApiError(400, "malformed", f"body is not valid JSON: {exc}") from None
-            if not isinstance(data, dict):
-                raise ApiError(400, "malformed", "body must be a JSON object")
-            return data
-        if request.mimetype in FORM_TYPES:
-            form = request.form
-            return {key: (form.getlist(key) if key in LIST_FIELDS else form.get(key)) for key in form}
-    except RequestEntityTooLarge:
-        raise ApiError(413, "too_large", f"body larger than {MAX_BODY} bytes") from None
+    # The stream ends at Content-Length, or where the server ends a chunked body
+    # (wsgi.input_terminated); a server that cannot end one gives an empty stream.
+    stream = get_input_stream(request.environ, max_content_length=None)
+    chunks, size = [], 0
+    while size <= MAX_BODY:
+        chunk = stream.read(MAX_BODY + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > MAX_BODY:
+        raise ApiError(413, "too_large", f"body larger than {MAX_BODY} bytes")
+    return b"".join(chunks)
+
+
+def read(request) -> dict:
+    """The body as a dict; `purposes` is always a list."""
+    if request.mimetype == "application/json":
+        raw = read_body(request)
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ApiError(400, "malformed", f"body is not valid JSON: {exc}") from None
+        except RecursionError:  # [[[[…]]]]: nested deeper than the parser's stack allows
+            raise ApiError(400, "malformed", "body is not valid JSON: nested too deeply") from None
+        if not isinstance(data, dict):
+            raise ApiError(400, "malformed", "body must be a JSON object")
+        _check_strings(data)
+        return data
+    if request.mimetype in FORM_TYPES:
+        raw = read_body(request)
+        # werkzeug's own urlencoded parser, on the bytes read above (silent: bad bytes give an empty form)
+        _, form, _ = FormDataParser().parse(io.BytesIO(raw), request.mimetype, len(raw), request.mimetype_params)
+        return {key: (form.getlist(key) if key in LIST_FIELDS else form.get(key)) for key in form}
     raise ApiError(415, "bad_content_type",
                    "send application/json or application/x-www-form-urlencoded", "Content-Type")
+
+
+def _check_strings(data: dict) -> None:
+    """Every key and string value must be text SQLite can store: JSON can spell a lone
+    surrogate ("\\ud800"), which is no character and cannot be encoded as UTF-8."""
+    for key, value in data.items():
+        todo = [key, value]
+        while todo:
+            item = todo.pop()
+            if isinstance(item, dict):
+                todo += [*item.keys(), *item.values()]
+            elif isinstance(item, list):
+                todo += item
+            elif isinstance(item, str) and _SURROGATE.search(item):
+                raise ApiError(400, "malformed", "text contains an unpaired surrogate (not a character)",
+                               key if isinstance(key, str) and not _SURROGATE.search(key) else None)
 
 
 def text(data: dict, key: str, max_len: int = 200, required: bool = False) -> str:
