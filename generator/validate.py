@@ -144,7 +144,8 @@ def _semantic(data: dict, source: Source, path: Path) -> list[Problem]:
     juris = _dict(data.get("jurisdiction"))
     country = juris.get("country")
     if "authority" not in juris and isinstance(country, str):
-        if country == "DE" and juris.get("state") not in vocab.DE_STATE_AUTHORITIES:
+        state = juris.get("state")
+        if country == "DE" and not (isinstance(state, str) and state in vocab.DE_STATE_AUTHORITIES):
             out.append(Problem(file, line(("jurisdiction", "state") if "state" in juris else ("jurisdiction",)),
                                "jurisdiction.state",
                                "a German controller needs its federal state to name the authority",
