@@ -273,6 +273,9 @@ def test_semantic_checks_survive_malformed_parts(tmp_path):
     assert len(keys) == len(set(keys)), [str(p) for p in found]
     assert {"brand.colors.primary", "jurisdiction", "locales", "purposes[0].wording"} <= set(keys)
     assert "brand.colors.text" in keys  # #eeeeee on white is checked although primary is malformed
+    german = GOOD.replace("  country: NO", "  country: DE\n  state: [BE]")
+    (problem,) = problems(tmp_path, german)
+    assert problem.key == "jurisdiction.state" and problem.line == line_of(german, "state:")
 
 
 @pytest.mark.parametrize("theme,words", [("fancy", "use one of: default"), ("defualt", "did you mean 'default'")])
