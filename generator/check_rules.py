@@ -78,8 +78,8 @@ def rule_checkboxes(page: Page):
         if not text:
             yield _fail(page, "checkbox-label", box, "checkbox has no label")
             continue
-        if (box.get("value") or "").strip() == ALL_PURPOSES:
-            continue
+        if (box.get("value") or "").strip() == ALL_PURPOSES and page.kind != "signup":
+            continue  # on a signup page an "all purposes" box would bundle consents: it fails below
         named = [ch for ch in vocab.CHANNELS if channel_pattern(lang, ch).search(text)]
         wanted = box.get("data-channel") or purposes.get(box.get("value") or "")
         if wanted and wanted not in named:

@@ -72,16 +72,24 @@ def csp(page: Page) -> tuple[Node | None, dict[str, list[str]]]:
     return None, {}
 
 
+def _source(source: str) -> str:
+    """A CSP source expression as an origin when it is a plain host (a host without a scheme
+    takes the page's, https), else lower-cased as is."""
+    low = source.lower().rstrip("/")
+    if low.startswith("'") or low.endswith(":") or "*" in low:
+        return low
+    return low if "://" in low else "https://" + low
+
+
 def _allows(sources: list[str], url: str) -> bool:
     parts = urlsplit(url)
-    wanted = origin(url)
-    low = [s.lower().rstrip("/") for s in sources]
-    return "*" in low or f"{parts.scheme}:" in low or wanted in low
+    low = [_source(s) for s in sources]
+    return "*" in low or f"{parts.scheme}:" in low or origin(url) in low
 
 
 def _loose(sources: list[str], allowed: set[str]) -> list[str]:
     return [s for s in sources if s.lower() not in SAFE_SOURCES and not HASH_OR_NONCE.match(s)
-            and s.lower().rstrip("/") not in allowed]
+            and _source(s) not in allowed]
 
 
 def form_targets(page: Page) -> list[tuple[Node, str]]:

@@ -269,6 +269,12 @@ BROKEN = {
                                            [(f"{EN}withdraw.html", r'(<label for="withdraw-offers">)[^<]*', r"\1Messages about offers")]),
     "checkbox-label-withdraw-all-missing": ("checkbox-label", f"{EN}withdraw.html", "input#withdraw-all",
                                             [(f"{EN}withdraw.html", r'<label for="withdraw-all">.*?</label>', "")]),
+    "checkbox-label-signup-all-box": ("checkbox-label", f"{EN}index.html", "input#purpose-all",
+                                      [(f"{EN}index.html", r'(<input type="checkbox" id="purpose-offers")',
+                                        r'<input type="checkbox" id="purpose-all" name="purposes" value="*">'
+                                        r'<label for="purpose-all">All messages</label>\1')]),
+    "csp-host-source": ("csp", f"{EN}thanks.html", "meta[http-equiv=Content-Security-Policy]",
+                        [(f"{EN}thanks.html", r"script-src &#39;self&#39;", "script-src &#39;self&#39; cdn.example.com")]),
     # a submit button's formaction / formmethod override the form's
     "form-endpoint-formaction-foreign": ("form-endpoint", f"{EN}index.html", "button#signup-submit",
                                          [(f"{EN}index.html", r'(<button type="submit" class="button" id="signup-submit")',
@@ -351,6 +357,16 @@ def test_english_marked_as_english_is_not_a_leftover(example_site, tmp_path):
          f'<p id="second" lang="en">{LEFTOVER}</p><p id="noun">Kedai Harmoni</p></main>')
     _, report = run_check(site, "--page", "kedai-harmoni/ms/thanks.html")
     assert not [f for f in report["failures"] if f["element"] in ("p#second", "p#noun")]
+
+
+def test_csp_host_source_without_scheme_is_the_endpoint(example_site, tmp_path):
+    """A CSP host source without a scheme (`api.example`) means the page's scheme: the endpoint
+    written that way is allowed, not reported as another host."""
+    site = copy_site(example_site, tmp_path)
+    edit(site, f"{EN}withdraw.html", r"https://api\.nordlyssko\.example;", "api.nordlyssko.example;", count=0)
+    assert "connect-src api.nordlyssko.example;" in (site / EN / "withdraw.html").read_text()
+    code, report = run_check(site, "--page", f"{EN}withdraw.html")
+    assert code == 0 and report["failures"] == []
 
 
 def test_channel_names_follow_the_page_language(example_site, tmp_path):
