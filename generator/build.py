@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import approval, i18n, notice_archive, pages
 from .assets import Assets
-from .campaign import Campaign, Endpoints, load_all
+from .campaign import Campaign, Endpoints, load_all, publish_warnings
 from .errors import BuildError
 from .render import Renderer
 from .resolve import LocaleView, resolve
@@ -76,6 +76,7 @@ def build(paths: list[Path], out_dir: Path, strict: bool = False,
     result.warnings = _translation_warnings({lang for c in campaigns for lang in c.locales})
     if strict and result.warnings:
         raise BuildError("--strict: " + "\n  ".join(["translations incomplete:", *result.warnings]))
+    result.warnings += [w for c in campaigns for w in publish_warnings(c)]  # advice; --strict lets it pass
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))

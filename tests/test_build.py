@@ -14,6 +14,7 @@ from generator.cli import main
 from generator.errors import OptinError
 
 CAMPAIGNS = Path(__file__).resolve().parent.parent / "campaigns"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 EXAMPLES = {"nordlys-sko": ["nb", "en", "de", "es", "ms"], "kedai-harmoni": ["ms", "en", "nb", "de", "es"]}
 PAGES = ["index.html", "privacy.html", "thanks.html", "confirm.html", "withdraw.html"]
@@ -114,12 +115,31 @@ def test_switcher_keeps_the_visitor_on_the_same_page(example_site):
     assert [a["hreflang"] for a in current] == ["de"]
 
 
-def test_canonical_only_with_base_url(example_site):
+def test_canonical_only_with_base_url(example_site, tmp_path):
     with_base = Page((example_site / "nordlys-sko" / "nb" / "privacy.html").read_text(encoding="utf-8"))
     canon = [link["href"] for link in with_base.links if link.get("rel") == "canonical"]
     assert canon == ["https://optin.nordlyssko.example/nordlys-sko/nb/privacy.html"]
-    without = Page((example_site / "kedai-harmoni" / "ms" / "index.html").read_text(encoding="utf-8"))
+    fixture = FIXTURES / "form" / "wa-only.yaml"  # no base_url, endpoints on localhost
+    assert "base_url" not in fixture.read_text(encoding="utf-8")
+    (tmp_path / "campaigns").mkdir()
+    copy = tmp_path / "campaigns" / fixture.name
+    copy.write_bytes(fixture.read_bytes())
+    result = build([copy], tmp_path / "site")
+    without = Page((tmp_path / "site" / "wa-only" / "en" / "index.html").read_text(encoding="utf-8"))
     assert not [link for link in without.links if link.get("rel") == "canonical"]
+    assert not [w for w in result.warnings if "base_url" in w], "no advice for a campaign posting to localhost"
+
+
+def test_missing_base_url_with_public_endpoints_is_a_warning(tmp_path):
+    (tmp_path / "campaigns").mkdir()
+    for name in ("kedai-harmoni.yaml", "kedai-harmoni.approved.json"):
+        text = (CAMPAIGNS / name).read_text(encoding="utf-8")
+        (tmp_path / "campaigns" / name).write_text(text.replace("base_url: https://optin.kedaiharmoni.example\n", ""),
+                                                   encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "campaigns"), "--out", str(tmp_path / "site")])
+    assert result.exit_code == 0
+    assert "base_url: not set: without JavaScript the forms send api.kedaiharmoni.example" in result.output
+    assert "set `base_url:`" in result.output
 
 
 def _digest(site: Path) -> dict[str, str]:
