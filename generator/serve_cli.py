@@ -141,11 +141,12 @@ def serve(campaigns: tuple[Path, ...], port: int, ledger_path: Path, out_dir: Pa
     click.echo(f"Outbox: {server.url}/_outbox   Ledger: {ledger_path}   Stop: Ctrl+C")
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl+C
     try:
-        server.serve_forever()
+        server.serve_forever()  # returns on Ctrl+C or SIGTERM (werkzeug swallows the interrupt)
     except KeyboardInterrupt:
-        click.echo("stopped")
+        pass
     finally:
         server.close()
+    click.echo("stopped")
 
 
 @click.group()

@@ -1,32 +1,54 @@
 """`optin serve` (site + receiver + outbox on one local server, real HTTP) and
-`optin ledger export`; 200 concurrent submissions against a real server on 127.0.0.1."""
+`optin ledger export`; 200 concurrent submissions against a real server on 127.0.0.1; the real
+`optin serve` command and the receiver under a production WSGI server (waitress), each in a
+subprocess. Every build uses a temporary copy of campaigns/ (a build archives notices there)."""
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
+import queue
+import re
+import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 import urllib.error
 import urllib.request
+from http.client import HTTPConnection
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from generator import i18n
 from generator.cli import main
 from generator.receiver.ratelimit import Limit, Limits
 from generator.serve_cli import LocalServer
 
-CAMPAIGNS = Path(__file__).resolve().parent.parent / "campaigns"
+EXAMPLES = Path(__file__).resolve().parent.parent / "campaigns"
 ROOMY = Limits(per_address=Limit(10_000, 60), per_contact=Limit(100, 60), wrong_codes=Limit(100, 60))
 
 
+def campaign_copy(folder: Path) -> Path:
+    """The example campaigns (with logos, approvals and archived notices) in a temporary folder."""
+    return Path(shutil.copytree(EXAMPLES, folder / "campaigns"))
+
+
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def campaigns(tmp_path_factory):
+    return campaign_copy(tmp_path_factory.mktemp("campaigns"))
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, campaigns):
     folder = tmp_path_factory.mktemp("serve")
     sent = []
-    server = LocalServer([CAMPAIGNS], ledger=folder / "ledger.sqlite", limits=ROOMY,
+    server = LocalServer([campaigns], ledger=folder / "ledger.sqlite", limits=ROOMY,
                          on_message=sent.append).start()
     server.sent = sent
     yield server
@@ -118,10 +140,10 @@ def test_200_concurrent_submissions_all_land(served):
         db.close()
 
 
-def test_ledger_export_jsonl_and_csv(tmp_path):
+def test_ledger_export_jsonl_and_csv(tmp_path, campaigns):
     ledger = tmp_path / "l.sqlite"
     sent = []
-    server = LocalServer([CAMPAIGNS], ledger=ledger, limits=ROOMY, on_message=sent.append).start()
+    server = LocalServer([campaigns], ledger=ledger, limits=ROOMY, on_message=sent.append).start()
     try:
         http(f"{server.url}/api/submit", submission(server, "+4791111111"))
         http(f"{server.url}/api/submit", submission(server, "+4792222222"))
@@ -161,7 +183,134 @@ def test_ledger_export_bad_input(tmp_path):
     assert bad.exit_code == 2 and "neither an email" in bad.output
 
 
-def test_serve_reports_a_busy_port(served):
+def test_serve_reports_a_busy_port(served, campaigns):
     port = int(served.url.rsplit(":", 1)[1])
-    res = CliRunner().invoke(main, ["serve", "--port", str(port), str(CAMPAIGNS)])
+    res = CliRunner().invoke(main, ["serve", "--port", str(port), str(campaigns)])
     assert res.exit_code == 2 and "cannot listen" in res.output
+
+
+# -- real processes: `optin serve` and a production WSGI server ------------------------------
+class Process:
+    """A child process whose output lines are read in a thread, so a test can wait for one."""
+
+    def __init__(self, args: list[str], cwd: Path, env: dict | None = None):
+        self.proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+        self.lines: queue.Queue = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def until(self, pattern: str, timeout: float = 60) -> re.Match:
+        """Read lines until one matches; the lines read are kept in `seen`."""
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.1, end - time.monotonic()))
+            except queue.Empty:
+                line = None
+            if line is None or time.monotonic() > end:
+                raise AssertionError(f"no line matching {pattern!r}; output so far:\n" + "\n".join(self.seen))
+            self.seen.append(line)
+            found = re.search(pattern, line)
+            if found:
+                return found
+
+    def stop(self) -> int:
+        """SIGTERM (what `kill` sends), wait, and keep the last lines in `seen`."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait(5)
+        for line in iter(lambda: self.lines.get(timeout=5), None):
+            self.seen.append(line)
+        return code
+
+
+def versions(html: str) -> dict:
+    return {k: re.search(rf'name="{k}" value="([0-9a-f]{{64}})"', html).group(1)
+            for k in ("notice_version", "wording_version")}
+
+
+def test_optin_serve_prints_each_message_in_the_terminal(tmp_path):
+    """The real command, as a marketer runs it: the outbox is printed on stdout."""
+    campaigns = campaign_copy(tmp_path)
+    ledger = tmp_path / "ledger.sqlite"
+    serve = Process([sys.executable, "-m", "generator", "serve", "--port", "0", "--ledger", str(ledger),
+                     str(campaigns)], cwd=tmp_path)
+    try:
+        url = serve.until(r"^Serving 2 campaign\(s\) at (http://127\.0\.0\.1:\d+)/$").group(1)
+        serve.until(r"^Outbox: ")
+        page = http(f"{url}/nordlys-sko/nb/")[2].decode()
+        status, _, body = http(f"{url}/api/submit", {
+            "campaign": "nordlys-sko", "locale": "nb", "purposes": ["offers", "order_updates"],
+            "phone": "+4791234567", **versions(page)})
+        assert status == 202, body
+        serve.until(r"^--- outbox: whatsapp to \+4791234567 \(nordlys-sko, nb\) ---$")
+        start = len(serve.seen)
+        serve.until(r"/nordlys-sko/nb/withdraw\.html$")
+        text = "\n".join(serve.seen[start:])
+        t = i18n.translations("nb")
+        assert text.startswith(t.ugettext("%(business)s: please confirm your sign-up") % {"business": "Nordlys Sko"})
+        link = re.search(rf"{re.escape(url)}/nordlys-sko/nb/confirm\.html\?t=[\w-]{{43}}&p=offers,order_updates", text)
+        code = re.search(r"\b([0-9A-Z]{4}-[0-9A-Z]{4})\b", text)
+        assert link and code, text
+        assert t.ugettext("You can stop at any time:") in text
+        assert "WhatsApp-meldinger: svar STOPP" in text and "SMS-meldinger: svar UNSUB" in text
+        # the printed code is the real one
+        status, _, body = http(f"{url}/api/confirm", {"campaign": "nordlys-sko", "locale": "nb",
+                                                      "code": code.group(1), "purposes": ["*"]})
+        assert status == 200 and json.loads(body)["purposes"] == ["offers", "order_updates"]
+    finally:
+        code = serve.stop()
+    assert code == 0 and serve.seen[-1] == "stopped"
+    assert sorted(p.name for p in campaigns.iterdir()) == sorted(p.name for p in EXAMPLES.iterdir())
+
+
+def post_chunked(url: str, body: bytes) -> tuple[int, dict]:
+    """POST with Transfer-Encoding: chunked (no Content-Length), in 4 KB chunks."""
+    parts = url.split("/", 3)
+    conn = HTTPConnection(parts[2], timeout=30)
+    try:
+        chunks = (body[i:i + 4096] for i in range(0, len(body), 4096))
+        conn.request("POST", "/" + parts[3], body=chunks, encode_chunked=True,
+                     headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
+        res = conn.getresponse()
+        return res.status, json.loads(res.read())
+    finally:
+        conn.close()
+
+
+def test_receiver_runs_under_waitress(tmp_path):
+    """The README's production set-up: create_app under waitress, settings from OPTIN_* variables."""
+    campaigns = campaign_copy(tmp_path)
+    ledger = tmp_path / "prod.sqlite"
+    server = Process([sys.executable, "-m", "waitress", "--listen=127.0.0.1:0", "--threads=4",
+                      "--call", "generator.receiver.app:create_app"], cwd=tmp_path,
+                     env={"OPTIN_CAMPAIGNS": str(campaigns), "OPTIN_LEDGER": str(ledger),
+                          "OPTIN_ORIGINS": "https://shop.example"})
+    try:
+        url = server.until(r"Serving on (http://127\.0\.0\.1:\d+)").group(1)
+        body = {"campaign": "nordlys-sko", "locale": "nb", "purposes": ["offers"], "phone": "+4791234567",
+                "notice_version": "a" * 64, "wording_version": "b" * 64}
+        status, headers, answer = http(f"{url}/api/submit", body, {"Origin": "https://shop.example"})
+        assert status == 202 and json.loads(answer)["status"] == "pending", answer
+        assert headers["Access-Control-Allow-Origin"] == "https://shop.example"
+        # chunked bodies through a real server: read to the end when small, 413 when too large
+        assert post_chunked(f"{url}/api/submit", json.dumps({**body, "phone": "+4791234568"}).encode())[0] == 202
+        status, error = post_chunked(f"{url}/api/submit", json.dumps({**body, "padding": "x" * 40_000}).encode())
+        assert status == 413 and error["error"] == "too_large"
+    finally:
+        server.stop()
+    db = sqlite3.connect(ledger)
+    try:
+        assert [r[0] for r in db.execute("SELECT phone FROM records ORDER BY created")] == ["+4791234567", "+4791234568"]
+    finally:
+        db.close()
