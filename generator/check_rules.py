@@ -118,7 +118,7 @@ def rule_privacy_link(page: Page):
 
 
 def _base(lang: str | None) -> str:
-    return (lang or "").split("-")[0].lower()
+    return _tag(lang or "").split("-")[0]
 
 
 def notice_hash(notice: Page) -> str | None:
@@ -193,12 +193,17 @@ def rule_head(page: Page):
         yield _fail(page, "page-lang", page.html, "<html> has no lang attribute")
     elif not LANG_TAG.match(lang):
         yield _fail(page, "page-lang", page.html, f"lang={lang!r} is not a language tag")
-    elif page.locale and lang.split("-")[0].lower() != page.locale.split("-")[0].lower():
+    elif page.locale and lang.lower() != _tag(page.locale):
         yield _fail(page, "page-lang", page.html, f"lang={lang!r} on a page of locale {page.locale!r}")
     title = page.root.find("title")
     if title is None or not title.text():
         yield _fail(page, "page-title", title or page.root.find("head") or page.html, "page has no (or an empty) <title>")
     yield from _hreflang(page)
+
+
+def _tag(locale: str) -> str:
+    """A locale folder name (gettext style, pt_BR) as the BCP 47 tag pages use, lower-cased."""
+    return locale.replace("_", "-").lower()
 
 
 def _hreflang(page: Page):
@@ -217,7 +222,7 @@ def _hreflang(page: Page):
                         if other.lang else f"alternate for {code!r} is a page without <html lang>")
     if page.manifest and page.kind not in ("site-index", "other"):
         for lang in page.manifest.get("locales", []):
-            if lang.lower() not in found:
+            if _tag(lang) not in found:
                 yield _fail(page, "hreflang", page.root.find("head"), f"no hreflang alternate for locale {lang!r}")
 
 

@@ -54,6 +54,8 @@ class Renderer:
             lstrip_blocks=True,
         )
         self.env.policies["ext.i18n.trimmed"] = True  # matches babel.cfg extraction
+        # Locale folders follow gettext (pt_BR); HTML lang/hreflang want BCP 47 (pt-BR).
+        self.env.filters["bcp47"] = lambda code: str(code).replace("_", "-")
         self.env.install_null_translations(newstyle=True)
         self._locale_ctx: dict[int, dict] = {}
 

@@ -3,6 +3,7 @@ project (generator, themes, locales, campaigns) so the repository's catalogs are
 fallback + warning, --strict, broken placeholders, extract/update/status, adding a locale."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -221,3 +222,22 @@ def test_a_new_locale_is_data_only(sandbox):
     notice.unlink()  # a locale without its notice is not offered to campaigns
     failed = sandbox.optin("build", "campaigns/nordlys-sko.yaml", "--out", "site2")
     assert failed.returncode == 2 and "'sv'" in failed.stderr and "Traceback" not in failed.stderr
+
+
+def test_regional_locale_gets_bcp47_language_tags(sandbox):
+    """Catalog folders follow gettext (pt_BR); HTML lang and hreflang need BCP 47 (pt-BR)."""
+    assert sandbox.optin("i18n", "init", "pt_BR").returncode == 0
+    campaign = sandbox.root / "campaigns" / "nordlys-sko.yaml"
+    yaml = re.sub(r"^locales:.*$", "locales: [pt_BR, en]", campaign.read_text(encoding="utf-8"), flags=re.M)
+    campaign.write_text(re.sub(r"^default_locale:.*$", "default_locale: en", yaml, flags=re.M), encoding="utf-8")
+    build = sandbox.optin("build", "campaigns/nordlys-sko.yaml", "--out", "site")
+    assert build.returncode == 0, build.stderr
+    site = sandbox.root / "site" / "nordlys-sko"
+    page = (site / "pt_BR" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="pt-BR">' in page and 'hreflang="pt-BR" href="../pt_BR/index.html"' in page
+    assert 'lang="pt_BR"' not in page and 'hreflang="pt_BR"' not in page
+    assert 'hreflang="pt-BR"' in (site / "en" / "privacy.html").read_text(encoding="utf-8")
+    assert 'hreflang="pt-BR"' in (site / "index.html").read_text(encoding="utf-8")  # the picker
+    check = sandbox.optin("check", "site", "--format", "json")
+    rules = {f["rule"] for f in json.loads(check.stdout)["failures"]}
+    assert rules == {"english-text"}, "only the untranslated strings fail: lang, hreflang and links agree"
