@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from generator import i18n
 from generator.campaign import load
 from generator.cli import main
+from generator.vocab import CHANNEL_NAMES
 
 from pathlib import Path
 
@@ -84,9 +85,19 @@ def test_double_opt_in_with_javascript(page, flow_server, flow_contact, cid, lan
         (message,) = outbox(page, flow_server, recipient)
         assert message["locale"] == lang
         assert f"/{cid}/{lang}/confirm.html?t=" in message["link"]
-        keyword = campaign.opt_out.get("whatsapp", {}).get(lang) if recipient == contact["phone"] else None
-        if keyword:
-            assert keyword in message["text"]
+        # how to stop: the reply keyword of every channel the message covers (nordlys-sko:
+        # WhatsApp STOPP and SMS UNSUB in one message), or the unsubscribe link for email
+        channels = [p.channel for p in campaign.purposes if p.id in ids]
+        for channel in dict.fromkeys(ch for ch in channels if ch != "email"):
+            keyword = campaign.opt_out[channel][lang]
+            assert keyword in message["text"], (channel, keyword, message["text"])
+        if len({campaign.opt_out[ch][lang] for ch in channels if ch != "email"}) > 1:
+            for channel in dict.fromkeys(channels):
+                line = _(lang, "%(channel)s messages: reply %(keyword)s") % {
+                    "channel": _(lang, CHANNEL_NAMES[channel]), "keyword": campaign.opt_out[channel][lang]}
+                assert f"- {line}\n" in message["text"]
+        if channels == ["email"] * len(channels):
+            assert _(lang, "Every email has an unsubscribe link.") in message["text"]
         # opening the link (what a link-preview bot does) confirms nothing
         page.goto(message["link"])
         assert page.locator("#code-field").is_hidden() and page.locator("#link-note").is_visible()
