@@ -15,6 +15,7 @@ import pytest
 from werkzeug.test import Client
 
 from generator import i18n
+from generator.receiver import export
 from generator.receiver import ledger as ledger_mod
 from generator.receiver.app import Receiver, load_campaigns
 from generator.receiver.ledger import Ledger
@@ -361,11 +362,38 @@ def test_tokens_and_codes_are_found_by_their_sha256(rx):
 
 
 def test_csv_export_lists_can_be_split_back(rx):
-    from generator.receiver import export
-
     rx.post("submit", signup("kedai-harmoni", "ms", ["promotions", "newsletter"], phone="+60123456789",
                              email="siti@example.com"))
     rows = list(csv.DictReader(io.StringIO(export.as_csv(export.rows(rx.app.ledger)))))
     assert rows[0]["purposes"].split(";") == ["promotions", "newsletter"]
     assert rows[0]["pii_categories"].split(";") == ["phone number", "email address"]
     assert json.loads(rows[0]["controller"])["name"] and json.loads(rows[0]["purpose_details"])[0]["id"] == "promotions"
+
+
+def test_protocol_doc_examples_are_real_output(tmp_path):
+    """docs/protocol.md's submit example, sent to the receiver, gives the doc's message (token
+    and code aside, which are random) and the doc's export line of the `given` event."""
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "protocol.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```(\w+)\n(.*?)```", doc, re.S)
+    submit = json.loads(next(b for kind, b in blocks if kind == "json" and '"record_id"' in b and '"phone"' in b
+                             and "event" not in b))
+    message = next(b for kind, b in blocks if kind == "text" and "confirm.html?t=" in b)
+    exported = next(b for kind, b in blocks if kind == "json" and '"event": "given"' in b)
+    clock = Clock()
+    clock.now = datetime(2026, 11, 23, 19, 0, 3, 512000, tzinfo=timezone.utc)
+    sent = []
+    app = Receiver(load_campaigns([CAMPAIGNS]), Ledger(tmp_path / "l.sqlite"), limits=ROOMY,
+                   clock=clock, on_message=sent.append)  # no local site: links use base_url
+    client = Client(app)
+    res = client.post("/api/submit", data=json.dumps(submit), content_type="application/json",
+                      headers={"Origin": "https://optin.nordlyssko.example"})
+    assert res.get_json() == {"status": "pending", "record_id": submit["record_id"]}
+    (real,) = sent
+    doc_token = re.search(r"[?&]t=([^&\s]+)", message).group(1)
+    doc_code = re.search(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}\b", message).group(0)
+    assert real.body + "\n" == message.replace(doc_token, token_of(real)).replace(doc_code, real.code)
+    clock.now = datetime(2026, 11, 23, 19, 17, 8, 415000, tzinfo=timezone.utc)
+    client.post("/api/confirm", data=json.dumps({"campaign": "nordlys-sko", "locale": "nb", "token": token_of(real),
+                                                 "purposes": ["offers"]}), content_type="application/json")
+    given = [row for row in export.rows(app.ledger) if row["event"] == "given"]
+    assert export.as_jsonl(given) == exported
