@@ -108,6 +108,23 @@ def test_outbox_page_lists_messages(served):
     assert rows[0]["recipient"] == "+4741234567" and rows[0]["locale"] == "en"
 
 
+FORM = "application/x-www-form-urlencoded"
+FORM_BODY = f"campaign=nordlys-sko&locale=nb&purposes=offers&phone=%2B4791234567&notice_version={'a' * 64}" \
+            f"&wording_version={'b' * 64}"
+
+
+@pytest.mark.parametrize("ctype,body", [
+    ("application/json", json.dumps({"campaign": "nordlys-sko", "padding": "x" * 40_000})),
+    (FORM, FORM_BODY + "&x=" + "y" * 40_000),
+], ids=["json", "form"])
+def test_chunked_oversized_bodies_get_413_from_the_local_server(served, ctype, body):
+    """Werkzeug's own server ends a chunked body for the app; too long is 413, never cut short."""
+    before = served.ledger.counts()
+    status, error = post_chunked(f"{served.url}/api/submit", body.encode(), ctype)
+    assert status == 413 and error["error"] == "too_large"
+    assert served.ledger.counts() == before
+
+
 def test_200_concurrent_submissions_all_land(served):
     before = sqlite3.connect(served.ledger.path).execute("SELECT COUNT(*) FROM records").fetchone()[0]
     phones = [f"+479{n:07d}" for n in range(1000000, 1000200)]
@@ -194,8 +211,10 @@ class Process:
     """A child process whose output lines are read in a thread, so a test can wait for one."""
 
     def __init__(self, args: list[str], cwd: Path, env: dict | None = None):
+        # the child imports this checkout's generator, whatever cwd is and wherever optin was installed
+        path = os.pathsep.join(filter(None, [str(EXAMPLES.parent), os.environ.get("PYTHONPATH")]))
         self.proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path, **(env or {})})
         self.lines: queue.Queue = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -274,14 +293,14 @@ def test_optin_serve_prints_each_message_in_the_terminal(tmp_path):
     assert sorted(p.name for p in campaigns.iterdir()) == sorted(p.name for p in EXAMPLES.iterdir())
 
 
-def post_chunked(url: str, body: bytes) -> tuple[int, dict]:
+def post_chunked(url: str, body: bytes, content_type: str = "application/json") -> tuple[int, dict]:
     """POST with Transfer-Encoding: chunked (no Content-Length), in 4 KB chunks."""
     parts = url.split("/", 3)
     conn = HTTPConnection(parts[2], timeout=30)
     try:
         chunks = (body[i:i + 4096] for i in range(0, len(body), 4096))
         conn.request("POST", "/" + parts[3], body=chunks, encode_chunked=True,
-                     headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
+                     headers={"Content-Type": content_type, "Transfer-Encoding": "chunked"})
         res = conn.getresponse()
         return res.status, json.loads(res.read())
     finally:
@@ -306,6 +325,8 @@ def test_receiver_runs_under_waitress(tmp_path):
         # chunked bodies through a real server: read to the end when small, 413 when too large
         assert post_chunked(f"{url}/api/submit", json.dumps({**body, "phone": "+4791234568"}).encode())[0] == 202
         status, error = post_chunked(f"{url}/api/submit", json.dumps({**body, "padding": "x" * 40_000}).encode())
+        assert status == 413 and error["error"] == "too_large"
+        status, error = post_chunked(f"{url}/api/submit", (FORM_BODY + "&x=" + "y" * 40_000).encode(), FORM)
         assert status == 413 and error["error"] == "too_large"
     finally:
         server.stop()
