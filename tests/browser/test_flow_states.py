@@ -3,7 +3,7 @@ token, reused token, wrong code, receiver down (input kept, retry works), a real
 (input kept, readable from another origin thanks to CORS), and the same states without
 JavaScript (redirect + :target). Expected texts come from the locale's catalog.
 
-One receiver (the session's `flow_server`) serves every test; nothing sleeps."""
+One receiver (the session's `flow_server`) and one browser page serve every test; nothing sleeps."""
 from __future__ import annotations
 
 import html
@@ -106,6 +106,22 @@ def ledger_fails(monkeypatch):
 
 
 @pytest.fixture(scope="module")
+def _shared_page(browser):
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def page(_shared_page):
+    """One page for the whole module instead of pytest-playwright's new context per test (which
+    costs more than most of these tests); each test leaves it blank and without routes."""
+    yield _shared_page
+    _shared_page.unroute_all(behavior="ignoreErrors")
+    _shared_page.goto("about:blank")
+
+
+@pytest.fixture(scope="module")
 def other_origin(flow_server, static_server):
     """The site `flow_server` built, served from a second origin, as on a real static host: the
     pages' fetch() to the receiver is then cross-origin, so the page reads an answer only when
@@ -168,12 +184,20 @@ def test_wrong_code_keeps_the_form(page, flow_server, flow_contact, lang):
 def test_empty_code_and_no_purpose_are_caught_on_the_page(page, flow_server, lang):
     page.goto(f"{flow_server.url}/nordlys-sko/{lang}/confirm.html")
     requests = []
-    page.on("request", lambda r: requests.append(r.url) if "/api/" in r.url else None)
-    page.click("button[value=all]")
-    only_state(page, "need_code", lang)
-    page.fill("#code", "ABCD-EFGH")
-    page.click("button[value=selected]")
-    only_state(page, "no_purpose", lang)
+
+    def watch(request):
+        if "/api/" in request.url:
+            requests.append(request.url)
+
+    page.on("request", watch)
+    try:
+        page.click("button[value=all]")
+        only_state(page, "need_code", lang)
+        page.fill("#code", "ABCD-EFGH")
+        page.click("button[value=selected]")
+        only_state(page, "no_purpose", lang)
+    finally:
+        page.remove_listener("request", watch)
     assert requests == []
 
 
