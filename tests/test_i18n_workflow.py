@@ -154,8 +154,8 @@ SWEDISH = {
     "What would you like to receive?": "Vad vill du få?",
     "WhatsApp messages from %(business)s about %(topic)s": "WhatsApp-meddelanden från %(business)s om %(topic)s",
     "offers and new arrivals": "erbjudanden och nyheter",
-    "%(topic)s: we keep your contact details for at most %(retention)s, or until you withdraw.":
-        "%(topic)s: vi sparar dina kontaktuppgifter i högst %(retention)s, eller tills du återkallar samtycket.",
+    "For %(topic)s, we keep your contact details for at most %(retention)s, or until you withdraw.":
+        "För %(topic)s sparar vi dina kontaktuppgifter i högst %(retention)s, eller tills du återkallar samtycket.",
 }
 
 
