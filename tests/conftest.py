@@ -55,11 +55,19 @@ def static_server():
         server.server_close()
 
 
+def copy_examples(folder: Path) -> Path:
+    """The example campaigns (YAML, logo, approval and notice archive) copied into `folder`:
+    a build writes notice archives next to its campaigns, and tests must not write into the repo."""
+    shutil.copytree(CAMPAIGNS, folder, ignore=shutil.ignore_patterns(".*"), dirs_exist_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def example_site(tmp_path_factory):
-    """The example campaigns built once per test session."""
+    """The example campaigns built once per test session (from a copy)."""
     from generator.build import build
 
-    out = tmp_path_factory.mktemp("example") / "site"
-    build([CAMPAIGNS], out)
+    root = tmp_path_factory.mktemp("example")
+    out = root / "site"
+    build([copy_examples(root / "campaigns")], out)
     return out
