@@ -48,15 +48,7 @@
 
   function setBusy(on) {
     busy = on;
-    // A link that does not work (cut off by a mail client): fall back to typing the code.
-  function useCode() {
-    form.elements.token.value = "";
-    byId("code-field").hidden = false;
-    byId("link-note").hidden = true;
-    Array.prototype.forEach.call(form.querySelectorAll(".check[data-purpose]"), function (row) { row.hidden = false; });
-  }
-
-  Array.prototype.forEach.call(buttons, function (b) { b.setAttribute("aria-disabled", on ? "true" : "false"); });
+    Array.prototype.forEach.call(buttons, function (b) { b.setAttribute("aria-disabled", on ? "true" : "false"); });
     status.textContent = on ? form.getAttribute("data-busy") : "";
   }
 
