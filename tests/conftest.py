@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import sys
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -13,6 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CAMPAIGNS = ROOT / "campaigns"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+sys.path.insert(0, str(FIXTURES / "form"))
+import formsupport as fs  # noqa: E402
 
 
 def chromium_path() -> str:
@@ -55,13 +58,6 @@ def static_server():
         server.server_close()
 
 
-def copy_examples(folder: Path) -> Path:
-    """The example campaigns (YAML, logo, approval and notice archive) copied into `folder`:
-    a build writes notice archives next to its campaigns, and tests must not write into the repo."""
-    shutil.copytree(CAMPAIGNS, folder, ignore=shutil.ignore_patterns(".*"), dirs_exist_ok=True)
-    return folder
-
-
 @pytest.fixture(scope="session")
 def example_site(tmp_path_factory):
     """The example campaigns built once per test session (from a copy)."""
@@ -69,5 +65,5 @@ def example_site(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("example")
     out = root / "site"
-    build([copy_examples(root / "campaigns")], out)
+    build([fs.copy_examples(root / "campaigns")], out)  # a copy: builds write next to campaigns
     return out

@@ -52,9 +52,9 @@ class Tags(HTMLParser):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("form") / "site"
-    build([ROOT / "campaigns", fs.HERE], out)
-    return out
+    root = tmp_path_factory.mktemp("form")
+    build([fs.copy_examples(root / "campaigns"), fs.copy_campaigns(root / "fixtures", [fs.HERE])], root / "site")
+    return root / "site"
 
 
 def signup_pages(site: Path):

@@ -3,6 +3,7 @@ running in a thread, with a clock the tests can move forward."""
 from __future__ import annotations
 
 import itertools
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from generator.receiver.app import now_utc
 from generator.receiver.ratelimit import Limit, Limits
 from generator.serve_cli import LocalServer
 
-CAMPAIGNS = Path(__file__).resolve().parents[2] / "campaigns"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "form"))
+import formsupport as fs  # noqa: E402
 
 # The tests sign up many people from one address in a short time.
 ROOMY = Limits(per_address=Limit(100_000, 60), per_contact=Limit(100, 60), wrong_codes=Limit(1000, 60))
@@ -29,7 +31,8 @@ class MovableClock:
 @pytest.fixture(scope="session")
 def flow_server(tmp_path_factory):
     clock = MovableClock()
-    server = LocalServer([CAMPAIGNS], ledger=tmp_path_factory.mktemp("flow") / "optin-ledger.sqlite",
+    folder = tmp_path_factory.mktemp("flow")
+    server = LocalServer([fs.copy_examples(folder / "campaigns")], ledger=folder / "optin-ledger.sqlite",
                          limits=ROOMY, clock=clock).start()
     server.clock = clock
     yield server
