@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import notices
+from . import files, notices
 from .campaign import Campaign
 from .errors import BuildError, OptinError
 from .render import Renderer
@@ -206,16 +204,5 @@ def approve(campaign: Campaign, by: str, locales: list[str] | None = None,
         "locales": new_locales,
     }
     path = lock_path(campaign)
-    _write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+    files.write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
     return path, changed
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -224,16 +224,13 @@ def load_all(paths: list[Path]) -> list[Campaign]:
     return campaigns
 
 
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
 def publish_warnings(campaign: Campaign) -> list[str]:
     """What builds but will probably fail once published, one line each (the build prints them).
 
     Call it after any endpoint override: `optin serve` points the forms at localhost."""
     out: list[str] = []
     e = campaign.endpoints
-    public = [url for url in (e.submit, e.confirm, e.withdraw) if urlsplit(url).hostname not in LOCAL_HOSTS]
+    public = [url for url in (e.submit, e.confirm, e.withdraw) if urlsplit(url).hostname not in vocab.LOCAL_HOSTS]
     if public and not campaign.base_url:
         example = f"/{campaign.id}/{campaign.default_locale}/thanks.html"
         out.append(str(Problem(

@@ -36,7 +36,6 @@ RULES = {
 # pages whose checkboxes pick purposes: sign up, confirm some of them, withdraw some of them
 CHECKBOX_PAGES = {"signup", "confirm", "withdraw"}
 ALL_PURPOSES = "*"  # value of the withdraw page's "all messages" box: labelled, but names no one channel
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 HASH = re.compile(r"^[0-9a-f]{64}$")
 ARTICLE = re.compile(r"<article\b[^>]*>(.*?)</article>", re.S | re.I)
 LANG_TAG = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$")
@@ -159,7 +158,7 @@ def _action_problem(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.netloc:
         return ""
-    if parts.scheme == "http" and parts.hostname in LOCAL_HOSTS:
+    if parts.scheme == "http" and parts.hostname in vocab.LOCAL_HOSTS:
         return ""
     if not url:
         return "form has no action: it would post to the static host"

@@ -60,27 +60,27 @@ def status(campaigns: tuple[Path, ...], locales_dir: Path) -> None:
     """Per locale: translated / fuzzy / missing / obsolete strings, and which are missing.
 
     Exits with code 1 when a locale used by CAMPAIGNS (default: campaigns/) lacks a
-    translation, has a fuzzy one or has no notice.md (or one still in English), when messages.pot misses strings of the
-    templates, or when a msgstr's %(name)s placeholders differ from its msgid (listed with
-    file and line)."""
+    translation, has a fuzzy one or has no notice.md (or one still in English), when
+    messages.pot misses strings of the templates, or when a msgstr's %(name)s placeholders
+    differ from its msgid (listed with file and line)."""
     _need_template(locales_dir)
     template = catalogs.read_catalog(catalogs.pot_path(locales_dir))
     stale = _stale_template(template)
     used = _used_locales(list(campaigns))
     langs = catalogs.available(locales_dir)
     reports = [catalogs.report(lang, locales_dir) for lang in langs]
+    english = {lang for lang in langs if catalogs.notice_is_english_copy(lang, locales_dir)}
     click.echo(f"{'locale':<8}{'translated':>11}{'fuzzy':>7}{'missing':>9}{'obsolete':>10}  notice   used")
     failed = bool(stale)
     for rep in reports:
         total = len(rep.translated) + len(rep.fuzzy) + len(rep.missing)
         pct = 100 * len(rep.translated) // total if total else 100
         has_notice = catalogs.notice_path(rep.lang, locales_dir).is_file()
-        english = catalogs.notice_is_english_copy(rep.lang, locales_dir)
-        notice = "ENGLISH" if english else "yes" if has_notice else "MISSING"
+        notice = "ENGLISH" if rep.lang in english else "yes" if has_notice else "MISSING"
         in_use = used is None or rep.lang in used
         click.echo(f"{rep.lang:<8}{len(rep.translated):>6} {pct:>3}%{len(rep.fuzzy):>7}{len(rep.missing):>9}"
                    f"{len(rep.obsolete):>10}  {notice:<8} {'yes' if in_use else 'no'}")
-        failed |= bool(rep.errors) or (in_use and bool(rep.missing or rep.fuzzy or not has_notice or english))
+        failed |= bool(rep.errors) or (in_use and bool(rep.missing or rep.fuzzy or not has_notice or rep.lang in english))
     for rep in reports:
         for title, items in (("missing", rep.missing), ("fuzzy (English shown until reviewed)", rep.fuzzy)):
             if items:
@@ -89,10 +89,9 @@ def status(campaigns: tuple[Path, ...], locales_dir: Path) -> None:
         if rep.errors:
             click.echo(f"\n{rep.lang}: placeholder errors:")
             click.echo("\n".join(f"  {problem}" for problem in rep.errors))
-    for rep in reports:
-        if catalogs.notice_is_english_copy(rep.lang, locales_dir):
-            click.echo(f"\n{rep.lang}: {catalogs.notice_path(rep.lang, locales_dir)} is still the English notice "
-                       "copied by `optin i18n init`; translate it")
+    for lang in sorted(english):
+        click.echo(f"\n{lang}: {catalogs.notice_path(lang, locales_dir)} is still the English notice "
+                   "copied by `optin i18n init`; translate it")
     if stale:
         click.echo(f"\nmessages.pot is out of date: {len(stale)} string(s) of the templates/code are "
                    "not in it; run `optin i18n extract` then `optin i18n update`:")

@@ -21,36 +21,23 @@ the build instead of silently changing the proof.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 from pathlib import Path
 
 from markupsafe import Markup
 
-from . import approval, notices
+from . import approval, files, notices
 from .campaign import Campaign
 from .errors import BuildError
 from .resolve import LocaleView, Wording
 
 FILE = re.compile(r"^notice-([0-9a-f]{8})\.html$")
-HEADER = re.compile(r"^<!-- optin notice archive: campaign (\S+), locale (\S+), notice_version ([0-9a-f]{64})\b")
+HEADER = re.compile(r"^<!-- optin notice archive: campaign \S+, locale \S+, notice_version ([0-9a-f]{64})\b")
 ARTICLE = re.compile(r'<article class="notice" lang="([\w-]+)">\n(.*?)\n</article>', re.S)
 
 
 def archive_dir(campaign: Campaign) -> Path:
     return campaign.source.parent / f"{campaign.id}.notices"
-
-
-def _write(path: Path, text: str) -> None:
-    """Write atomically (parallel builds of the same campaign must not see half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def notice_text(campaign: Campaign, view: LocaleView) -> str:
@@ -79,7 +66,7 @@ def record(campaign: Campaign, views: dict[str, LocaleView]) -> list[str]:
             for name, make in ((f"notice-{view.notice_version[:8]}.html", notice_text),
                                (f"wording-{view.wording_version[:8]}.txt", wording_text)):
                 if not (folder / lang / name).exists():
-                    _write(folder / lang / name, make(campaign, view))
+                    files.write_atomic(folder / lang / name, make(campaign, view))
     except OSError as exc:
         return [f"campaign {campaign.id}: the notice versions could not be archived in {folder} ({exc}); "
                 "old consent records may lose their notice link when the wording changes"]
@@ -90,7 +77,7 @@ def _read(path: Path, current: LocaleView) -> LocaleView:
     """An archived notice as a view of the current locale with that notice and version."""
     text = path.read_text(encoding="utf-8")
     head, articles = HEADER.match(text), ARTICLE.findall(text)
-    version = head.group(3) if head else ""
+    version = head.group(1) if head else ""
     if (not articles or not version.startswith(FILE.match(path.name).group(1))
             or notices.content_hash(*(body for _, body in articles)) != version):
         raise BuildError(f"{path}: its notice text no longer matches the version in its name; archived "

@@ -13,7 +13,6 @@ from . import i18n, notices, vocab
 from .campaign import Campaign
 from .render import Renderer
 
-SECOND_LANGUAGE = vocab.SECOND_LANGUAGE  # PDPA 2010 s.7(3): ms pages show Bahasa Malaysia and English
 # How to stop, shown next to each checkbox of the signup form.
 STOP_BY_REPLY = vocab.N_("You can stop at any time: reply %(keyword)s.")
 STOP_BY_LINK = vocab.N_("You can stop at any time: every email has an unsubscribe link.")
@@ -101,7 +100,7 @@ def _wording(campaign: Campaign, lang: str, renderer: Renderer) -> Wording:
 
 def resolve(campaign: Campaign, lang: str, renderer: Renderer) -> LocaleView:
     primary = _wording(campaign, lang, renderer)
-    second = SECOND_LANGUAGE.get(lang)
+    second = vocab.SECOND_LANGUAGE.get(lang)  # PDPA 2010 s.7(3): ms pages show BM and English
     secondary = _wording(campaign, second, renderer) if second else None
     wordings = [w for w in (primary, secondary) if w]
     notice_version = notices.content_hash(*(w.notice for w in wordings))

@@ -118,7 +118,8 @@ def _semantic(data: dict, source: Source, path: Path) -> list[Problem]:
     check looks only at parts of the right shape and skips the rest (the schema reports those)."""
     file, line = source.file, source.line
     out: list[Problem] = []
-    locales = [loc for loc in _list(data.get("locales")) if loc in vocab.LOCALES]
+    known = set(i18n.supported())  # locales are data: whatever locales/ holds (sv, pt_BR, …)
+    locales = [loc for loc in _list(data.get("locales")) if loc in known]
     default = data.get("default_locale")
     if isinstance(default, str) and isinstance(data.get("locales"), list) and default not in data["locales"]:
         out.append(Problem(file, line(("default_locale",)), "default_locale",

@@ -24,8 +24,12 @@ def page_languages(locales) -> list[str]:
             if shown and shown not in out:
                 out.append(shown)
     return out
+
+
 CHANNELS = ("whatsapp", "sms", "email")
 PHONE_CHANNELS = frozenset({"whatsapp", "sms"})
+# Hosts an endpoint may use plain http for (urlsplit().hostname drops the brackets of [::1]).
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 # One label per channel; names the channel and the business (WhatsApp opt-in policy).
 CHANNEL_LABELS = {

@@ -222,7 +222,7 @@ def test_archiving_failure_after_publishing_is_a_warning(tmp_path, monkeypatch):
     def refuse(path, text):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(notice_archive, "_write", refuse)
+    monkeypatch.setattr(notice_archive.files, "write_atomic", refuse)
     result = build([campaign_copy(tmp_path, "fjord-solo")], tmp_path / "site")
     assert (tmp_path / "site" / "fjord-solo" / "en" / "privacy.html").is_file()
     assert any("notice versions could not be archived" in w and "Permission denied" in w for w in result.warnings)
