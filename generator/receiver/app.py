@@ -18,8 +18,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from ..campaign import Campaign, load_all
-from ..errors import OptinError
+from generator.campaign.model import Campaign, load_all
+from generator.i18n.locales import Locales
+from generator.project import Project
+from generator.site.build import campaign_files
+from generator.errors import OptinError
 from . import payload
 from .flows import Flows
 from .ledger import Ledger
@@ -52,10 +55,11 @@ def origin_of(url: str) -> str:
 class Receiver:
     """Holds the campaigns, the ledger and the limits; one instance serves every thread."""
 
-    def __init__(self, campaigns: list[Campaign], ledger: Ledger, origins: list[str] | None = None,
+    def __init__(self, campaigns: list[Campaign], ledger: Ledger, locales: Locales, origins: list[str] | None = None,
                  site_url: str = "", token_ttl: timedelta = timedelta(hours=48), prefix: str = "/api",
                  limits: Limits | None = None, clock=now_utc, on_message=None):
         self.campaigns = {c.id: c for c in campaigns}
+        self.locales = locales
         self.site_url = site_url.rstrip("/")
         wanted = list(origins or []) + [self.site_url] + [c.base_url for c in campaigns]
         self.origins = {origin_of(o) for o in wanted if origin_of(o)}
@@ -122,7 +126,7 @@ class Receiver:
         elif endpoint == "submit":
             lang = self._lang(data)
             back = self.target(request, data, endpoint, success=False, page="index.html")
-            response = Response(error_page(lang, exc.code, back), exc.status, mimetype="text/html")
+            response = Response(error_page(self.locales.translations(lang), lang, exc.code, back), exc.status, mimetype="text/html")
             response.headers["Content-Language"] = lang
         else:
             state = exc.code if exc.code in PAGE_STATES[endpoint] else "bad_request"
@@ -203,34 +207,35 @@ def _split(value) -> list[str]:
     return list(value)
 
 
-def load_campaigns(paths) -> list[Campaign]:
-    """Campaign files or folders (str, Path or a list of them) -> validated campaigns."""
-    items = _split(paths) if isinstance(paths, str) else [paths] if isinstance(paths, Path) else list(paths)
+def load_campaigns(project: Project, paths=None) -> list[Campaign]:
+    """Campaign files or folders (str, Path or a list of them; default: the project's) ->
+    validated campaigns."""
+    items = _split(paths) if isinstance(paths, str) else [paths] if isinstance(paths, Path) else list(paths or [])
     if items and all(isinstance(item, Campaign) for item in items):
         return items
-    files: list[Path] = []
-    for item in items:
-        path = Path(item)
-        files += sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")) if path.is_dir() else [path]
-    if not files:
-        raise OptinError(f"no campaign files found in {paths}")
-    return load_all(files)
+    return load_all(campaign_files([Path(item) for item in items] or [project.campaigns_dir]), project)
 
 
-def create_app(campaigns="campaigns", ledger="optin-ledger.sqlite", origins=None, site_url: str = "",
+def create_app(campaigns=None, ledger="optin-ledger.sqlite", origins=None, site_url: str = "",
                token_hours: float = 48, prefix: str = "/api", proxies: int = 0,
-               limits: Limits | None = None, clock=now_utc, on_message=None):
+               limits: Limits | None = None, clock=now_utc, on_message=None, project: Project | None = None):
     """The WSGI app for a production server. Arguments fall back to environment variables
-    OPTIN_CAMPAIGNS, OPTIN_LEDGER, OPTIN_ORIGINS (comma-separated), OPTIN_TOKEN_HOURS,
-    OPTIN_PREFIX, OPTIN_PROXIES (number of trusted reverse proxies in front)."""
+    OPTIN_CONFIG (the project file; default: optin.toml in the working folder or above),
+    OPTIN_CAMPAIGNS (default: the project's campaigns), OPTIN_LEDGER, OPTIN_ORIGINS
+    (comma-separated), OPTIN_TOKEN_HOURS, OPTIN_PREFIX, OPTIN_PROXIES (number of trusted
+    reverse proxies in front)."""
     env = os.environ
-    campaigns = env.get("OPTIN_CAMPAIGNS", campaigns) if campaigns == "campaigns" else campaigns
+    if project is None:
+        config = env.get("OPTIN_CONFIG")
+        project = Project.find(config=Path(config) if config else None)
+    campaigns = env.get("OPTIN_CAMPAIGNS", campaigns) if campaigns is None else campaigns
     ledger = env.get("OPTIN_LEDGER", ledger) if ledger == "optin-ledger.sqlite" else ledger
     origins = _split(origins if origins is not None else env.get("OPTIN_ORIGINS"))
     token_hours = float(env.get("OPTIN_TOKEN_HOURS", token_hours))
     prefix = env.get("OPTIN_PREFIX", prefix)
     proxies = int(env.get("OPTIN_PROXIES", proxies))
-    app = Receiver(load_campaigns(campaigns), ledger if isinstance(ledger, Ledger) else Ledger(ledger),
+    app = Receiver(load_campaigns(project, campaigns), ledger if isinstance(ledger, Ledger) else Ledger(ledger),
+                   project.locales,
                    origins=origins, site_url=site_url, token_ttl=timedelta(hours=token_hours),
                    prefix=prefix, limits=limits, clock=clock, on_message=on_message)
     if proxies:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-from ..vocab import PHONE_CHANNELS
+from generator.campaign.vocab import PHONE_CHANNELS
 from . import payload, tokens
 from .ledger import ACTIVE, Ledger, expire_stale
 from .messages import confirmation
@@ -102,7 +102,7 @@ class Flows:
                 Ledger.add_token(db, tokens.digest(token), tokens.code_digest(code), record, ids,
                                  iso(now + self.ttl))
                 link = f"{base}/{campaign.id}/{lang}/confirm.html?t={token}&p={','.join(ids)}"
-                message = confirmation(campaign, lang, [p.channel for p in covered], recipient, ids, link, code,
+                message = confirmation(self.receiver.locales.translations(lang), campaign, lang, [p.channel for p in covered], recipient, ids, link, code,
                                        f"{base}/{campaign.id}/{lang}/withdraw.html",
                                        max(1, round(self.ttl.total_seconds() / 3600)))
                 Ledger.add_outbox(db, record["created"], message)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from markupsafe import escape
 from werkzeug.security import safe_join
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
 from .app import Receiver
+from .pages import render
 
 OUTBOX_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'"
 
@@ -56,19 +56,7 @@ class LocalSite:
 
     def outbox_page(self) -> Response:
         rows = self.receiver.ledger.outbox()
-        items = "".join(
-            f'<li class="message" data-campaign="{escape(r["campaign"])}" data-locale="{escape(r["locale"])}">'
-            f'<p><strong>{escape(r["channel"])}</strong> to <span class="to">{escape(r["recipient"])}</span>'
-            f' · {escape(r["ts"])}</p><pre lang="{escape(r["locale"])}">{escape(r["body"])}</pre>'
-            f'<p><a class="confirm-link" href="{escape(r["link"])}">Open the confirmation link</a>'
-            f' · code <code class="code">{escape(r["code"])}</code></p></li>'
-            for r in rows)
-        html = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Outbox (local)</title>'
-                '<meta name="viewport" content="width=device-width, initial-scale=1">'
-                '</head><body><main><h1>Outbox</h1><p>Confirmation messages the local receiver would have '
-                'sent, newest first. Nothing leaves this computer.</p>'
-                f'<ol class="outbox">{items}</ol>' + ("" if rows else "<p>No messages yet.</p>")
-                + "</main></body></html>")
+        html = render("outbox.html", rows=rows)
         response = Response(html, mimetype="text/html")
         response.headers["Content-Security-Policy"] = OUTBOX_CSP
         return response

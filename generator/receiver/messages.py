@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from babel.units import format_unit
-from markupsafe import escape
 
-from .. import i18n, vocab
-from ..campaign import Campaign
-from ..vocab import N_
+from generator.campaign import vocab
+from generator.campaign.model import Campaign
+from generator.campaign.vocab import N_
+from generator.receiver.pages import render
+from generator.site.views import purpose_label
 
 SUBJECT = N_("%(business)s: please confirm your sign-up")
 ASKED = N_("You asked to get messages from %(business)s:")
@@ -47,14 +48,6 @@ class Message:
     code: str
 
 
-def purpose_label(campaign: Campaign, purpose_id: str, lang: str) -> str:
-    """The consent label as shown on the signup page (same vocabulary, same catalog)."""
-    t = i18n.translations(lang)
-    p = next(p for p in campaign.purposes if p.id == purpose_id)
-    topic = p.wording[lang] if p.wording else t.ugettext(vocab.PURPOSE_TOPICS[p.key])
-    return t.ugettext(vocab.CHANNEL_LABELS[p.channel]) % {"business": campaign.brand_name, "topic": topic}
-
-
 def _text(t, msgid: str, **values) -> str:
     """The translation filled in; a translation with broken placeholders falls back to English
     rather than failing a sign-up (`optin build` reports such catalogs as errors)."""
@@ -64,10 +57,9 @@ def _text(t, msgid: str, **values) -> str:
         return msgid % values
 
 
-def stop_lines(campaign: Campaign, lang: str, channels: list[str]) -> list[str]:
+def stop_lines(t, campaign: Campaign, lang: str, channels: list[str]) -> list[str]:
     """How to stop: the reply keyword of every phone channel the message covers (in the
     campaign's opt_out for this locale), one line when they share it; email has its link."""
-    t = i18n.translations(lang)
     keywords = {ch: campaign.opt_out.get(ch, {}).get(lang) for ch in dict.fromkeys(channels) if ch != "email"}
     keywords = {ch: kw for ch, kw in keywords.items() if kw}
     if not keywords:
@@ -79,28 +71,22 @@ def stop_lines(campaign: Campaign, lang: str, channels: list[str]) -> list[str]:
         for ch, kw in keywords.items()]
 
 
-def confirmation(campaign: Campaign, lang: str, channels: list[str], recipient: str, purposes: list[str],
+def confirmation(t, campaign: Campaign, lang: str, channels: list[str], recipient: str, purposes: list[str],
                  link: str, code: str, withdraw_url: str, ttl_hours: int) -> Message:
-    """The message to one contact; `channels` are those of `purposes` (the first one delivers it)."""
-    t = i18n.translations(lang)
+    """The message to one contact, with `t` the locale's translations; `channels` are those of
+    `purposes` (the first one delivers it)."""
     business = campaign.brand_name
     lines = [_text(t, SUBJECT, business=business), "", _text(t, ASKED, business=business)]
-    lines += [f"- {purpose_label(campaign, p, lang)}" for p in purposes]
+    lines += [f"- {purpose_label(t, campaign, campaign.purpose(p), lang)}" for p in purposes]
     lines += ["", _text(t, LINK, link=link), _text(t, CODE, code=code),
               _text(t, EXPIRES, duration=format_unit(ttl_hours, "duration-hour", length="long", locale=lang)),
               _text(t, NOT_YOU), ""]
-    lines += stop_lines(campaign, lang, channels)
+    lines += stop_lines(t, campaign, lang, channels)
     lines.append(_text(t, STOP_PAGE, url=withdraw_url))
     return Message(campaign.id, lang, channels[0], recipient, "\n".join(lines), link, code)
 
 
-def error_page(lang: str, code: str, back_url: str) -> str:
+def error_page(t, lang: str, code: str, back_url: str) -> str:
     """A minimal localised page for a form posted without JavaScript that the receiver rejects."""
-    t = i18n.translations(lang)
-    title = t.ugettext(ERROR_TITLE)
-    text = t.ugettext(ERRORS.get(code, GENERIC_ERROR))
-    return (f'<!DOCTYPE html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{escape(title)}</title></head><body><main><h1>{escape(title)}</h1>"
-            f'<p id="error" data-error="{escape(code)}">{escape(text)}</p>'
-            f'<p><a href="{escape(back_url)}">{escape(t.ugettext(BACK))}</a></p></main></body></html>')
+    return render("error.html", lang=lang, code=code, back_url=back_url, title=t.ugettext(ERROR_TITLE),
+                  text=t.ugettext(ERRORS.get(code, GENERIC_ERROR)), back=t.ugettext(BACK))

@@ -13,8 +13,8 @@ import uuid
 from werkzeug.formparser import FormDataParser
 from werkzeug.wsgi import get_input_stream
 
-from ..campaign import Campaign
-from ..vocab import PHONE_CHANNELS
+from generator.campaign.model import Campaign
+from generator.campaign.vocab import PHONE_CHANNELS
 from .contacts import email_normal, phone_e164
 
 MAX_BODY = 16 * 1024

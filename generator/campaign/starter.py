@@ -1,0 +1,121 @@
+"""`optin new NAME` and `optin init`: a commented starter campaign that builds as it is, and a
+new project around it."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from generator.errors import OptinError
+
+STARTER = """\
+# yaml-language-server: $schema={schema}
+# Campaign "{name}". Every key is documented in README.md ("Campaign file").
+id: {name}                      # used in URLs and consent records
+
+brand:
+  name: Example Shop            # named in every consent checkbox
+  # logo: logo.svg              # path relative to this file
+  colors:                       # must reach 4.5:1 contrast (checked at build)
+    primary: "#0b5cad"
+
+controller:                     # the data controller (GDPR Art. 13(1)(a))
+  name: Example Shop Ltd
+  address: 1 Example Street, Dublin, Ireland
+  email: privacy@example.com
+  # dpo: {{name: Jane Doe, email: dpo@example.com}}
+  # representative: {{name: …, email: …, address: …}}
+
+jurisdiction:
+  country: IE                   # picks the supervisory authority (NO, ES, IE, MY; DE needs state:)
+  # state: BE                   # German controllers: federal state
+  # authority: {{name: …, url: https://…}}   # any other country
+
+locales: [en]                   # any of nb, de, ms, en, es
+default_locale: en
+# base_url: https://optin.example.com   # where the site is published: canonical links and the
+#                                       # return URLs of forms sent without JavaScript (set it)
+
+endpoints:                      # https only (http allowed for localhost)
+  submit: https://api.example.com/optin/submit
+  confirm: https://api.example.com/optin/confirm
+  withdraw: https://api.example.com/optin/withdraw
+  format: json                  # or form
+
+purposes:                       # one unticked checkbox each; never bundled
+  - id: offers
+    channel: whatsapp           # whatsapp, sms or email
+    purpose: offers             # offers, order_updates, newsletter, events, reminders, birthday
+    retention_months: 24
+  # - id: vip
+  #   channel: email
+  #   wording: {{en: "our VIP club"}}   # custom topic, one per locale (ms pages need en too)
+
+# opt_out: {{whatsapp: STOP, sms: STOP}}   # reply keywords (SMS in Norway defaults to UNSUB)
+# providers:
+#   sms: {{name: Example SMS Gateway, country: IE}}
+"""
+
+
+GITIGNORE = """\
+# build output and local data: never commit
+/site/
+/review/
+/.optin/
+optin-ledger.sqlite*
+.site.tmp-*
+.site.old
+"""
+
+README = """\
+# {name}
+
+Consent pages built with optin: `optin build` writes the site into `site/` (never commit it),
+`optin serve` tries the whole opt-in flow locally, `optin check site` checks it before publishing.
+
+Commit: `campaigns/` (the campaign files, their `<id>.approved.json` approvals and their
+`<id>.notices/` archives of published notice versions), `optin.toml`, and `locales/` and
+`themes/` when you add your own.
+"""
+
+PROJECT_FILE = """\
+# optin project file: every setting is optional (README, "Project file").
+# out_dir = "site"
+# default_theme = "default"
+
+# [receiver]
+# ledger = "optin-ledger.sqlite"
+"""
+
+
+def schema_ref(campaign_dir: Path, schema_file: Path) -> str:
+    """The schema path as the editor resolves it: relative to the campaign file."""
+    return Path(os.path.relpath(schema_file.resolve(), campaign_dir.resolve())).as_posix()
+
+
+def write_starter(name: str, folder: Path, schema_file: Path) -> Path:
+    """campaigns/NAME.yaml; `schema_file` is where editors find the schema (for its modeline)."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", name):
+        raise OptinError(f"campaign name {name!r} must be a slug: lower-case letters, digits and hyphens "
+                         "(for example summer-sale)")
+    path = folder / f"{name}.yaml"
+    if path.exists():
+        raise OptinError(f"{path} already exists; pick another name or edit it")
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(STARTER.format(name=name, schema=schema_ref(folder, schema_file)), encoding="utf-8")
+    return path
+
+
+def write_project(root: Path, name: str, schema_file: Path) -> list[Path]:
+    """A new project in `root`: optin.toml, .gitignore, README.md and one starter campaign."""
+    if (root / "optin.toml").exists():
+        raise OptinError(f"{root / 'optin.toml'} already exists: this folder is a project already "
+                         "(add a campaign with `optin new NAME`)")
+    root.mkdir(parents=True, exist_ok=True)
+    written = []
+    for file, text in (("optin.toml", PROJECT_FILE), (".gitignore", GITIGNORE), ("README.md", README.format(name=name))):
+        if not (root / file).exists():
+            (root / file).write_text(text, encoding="utf-8")
+            written.append(root / file)
+    written.append(write_starter(name, root / "campaigns", schema_file))
+    return written

@@ -1,0 +1,1 @@
+"""`optin check`: the rules a built site must pass before it is published."""

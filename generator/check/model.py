@@ -1,0 +1,157 @@
+"""The site as `optin check` reads it: every *.html file parsed into a tree (check/tree.py), the
+campaign facts (locales, endpoints, proper nouns) from the `optin.json` manifest the build writes
+next to each campaign's pages, or from the campaign files themselves with `--campaigns`, and the
+project's locales for the language rules.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from generator.check.tree import Node, parse
+from generator.errors import OptinError
+from generator.campaign.model import load_all
+from generator.i18n.locales import Locales
+from generator.project import Project
+from generator.site.build import campaign_files
+from generator.site.pages import manifest
+
+NOTICE_NAME = re.compile(r"privacy(-[0-9a-f]+)?\.html$")
+PAGE_KINDS = {"index.html": "signup", "thanks.html": "thanks", "confirm.html": "confirm",
+              "withdraw.html": "withdraw"}
+
+
+@dataclass(frozen=True, order=True)
+class Failure:
+    page: str
+    rule: str
+    element: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"rule": self.rule, "page": self.page, "element": self.element, "message": self.message}
+
+
+# --- a small HTML tree ---------------------------------------------------------------------
+
+
+def is_external(url: str) -> bool:
+    parts = urlsplit(url.strip())
+    return bool(parts.scheme or parts.netloc)
+
+
+@dataclass
+class Page:
+    site: "Site"
+    rel: str  # path inside the site, with forward slashes
+    source: str
+
+    @cached_property
+    def root(self) -> Node:
+        return parse(self.source)
+
+    @cached_property
+    def html(self) -> Node:
+        return self.root.find("html") or self.root
+
+    @property
+    def parts(self) -> list[str]:
+        return self.rel.split("/")
+
+    @property
+    def campaign(self) -> str | None:
+        return self.parts[0] if len(self.parts) >= 2 else None
+
+    @property
+    def locale(self) -> str | None:
+        return self.parts[1] if len(self.parts) == 3 else None
+
+    @property
+    def kind(self) -> str:
+        name = self.parts[-1]
+        if len(self.parts) == 1:
+            return "site-index"
+        if len(self.parts) == 2:
+            return "picker" if name == "index.html" else "other"
+        if NOTICE_NAME.match(name):
+            return "notice"
+        return PAGE_KINDS.get(name, "other")
+
+    @property
+    def lang(self) -> str:
+        return (self.html.get("lang") or "").strip()
+
+    @property
+    def manifest(self) -> dict | None:
+        return self.site.campaigns.get(self.campaign) if self.campaign else None
+
+    def resolve(self, href: str) -> Path | None:
+        """The site file a relative link points to (folders -> index.html); None if external."""
+        href = (href or "").strip()
+        if not href or href.startswith("#") or is_external(href):
+            return None
+        path = unquote(urlsplit(href).path)
+        base = self.site.root if path.startswith("/") else (self.site.root / self.rel).parent
+        target = (base / path.lstrip("/")).resolve()
+        return target / "index.html" if path.endswith("/") or target.is_dir() else target
+
+
+@dataclass
+class Site:
+    root: Path
+    locales: Locales
+    campaigns: dict[str, dict] = field(default_factory=dict)  # id -> manifest
+    problems: list[Failure] = field(default_factory=list)  # manifest problems
+    _pages: dict[str, Page] = field(default_factory=dict)
+
+    def page(self, path: Path | str) -> Page | None:
+        """The parsed page at a site path (absolute or relative), or None if it is not a file."""
+        path = Path(path)
+        full = path if path.is_absolute() else self.root / path
+        try:
+            rel = full.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return None
+        if rel not in self._pages:
+            if not full.is_file():
+                return None
+            self._pages[rel] = Page(self, rel, full.read_text(encoding="utf-8", errors="replace"))
+        return self._pages[rel]
+
+    def html_files(self) -> list[str]:
+        return sorted(p.relative_to(self.root).as_posix() for p in self.root.rglob("*.html")
+                      if "assets" not in p.relative_to(self.root).parts[:1])
+
+    def css_files(self) -> list[str]:
+        return sorted(p.relative_to(self.root).as_posix() for p in self.root.rglob("*.css"))
+
+
+def campaign_dirs(root: Path) -> list[str]:
+    """Top-level folders holding a campaign's pages (a picker or locale folders)."""
+    return sorted(d.name for d in root.iterdir()
+                  if d.is_dir() and d.name != "assets" and any(d.glob("*/index.html")))
+
+
+def load_site(root: Path, project: Project, campaigns_dir: Path | None = None) -> Site:
+    if not root.is_dir():
+        raise OptinError(f"{root} is not a folder: build the site first (`optin build --out {root}`)")
+    site = Site(root.resolve(), project.locales)
+    if campaigns_dir is not None:
+        site.campaigns = {c.id: manifest(c) for c in load_all(campaign_files([campaigns_dir]), project)}
+    for name in campaign_dirs(root):
+        if campaigns_dir is not None:
+            if name not in site.campaigns:
+                site.problems.append(Failure(name, "manifest", "", f"no campaign with id {name!r} in {campaigns_dir}"))
+            continue
+        path = root / name / "optin.json"
+        try:
+            site.campaigns[name] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            site.problems.append(Failure(f"{name}/optin.json", "manifest", "",
+                                         f"cannot read the campaign manifest ({exc.__class__.__name__}): "
+                                         "rebuild with `optin build`, or pass --campaigns"))
+    return site

@@ -1,0 +1,86 @@
+"""Language rules of `optin check`: channel names in the page language (for checkbox labels)
+and English UI strings left on pages of other locales (`english-text`)."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from generator.campaign import vocab
+from generator.check.model import Page
+from generator.check.registry import fail, rule
+from generator.check.tree import Node
+from generator.i18n.locales import Locales
+
+TEXT_ATTRS = ("alt", "title", "aria-label", "placeholder")
+
+
+@lru_cache(maxsize=None)
+def channel_pattern(locales: Locales, lang: str, channel: str) -> re.Pattern:
+    """The channel's name in `lang` (from the catalog), as a pattern tolerant of inflection:
+    'correo electrónico' also finds 'Correos electrónicos', 'E-Mail' finds 'E-Mails'."""
+    try:
+        name = locales.translations(lang).ugettext(vocab.CHANNEL_NAMES[channel])
+    except OSError:
+        name = vocab.CHANNEL_NAMES[channel]
+    words = r"\W+".join(re.escape(w) + r"\w*" for w in name.split())
+    return re.compile(rf"(?<!\w){words}", re.I)
+
+
+# --- English left on non-English pages -------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def _english_patterns(locales: Locales, lang: str) -> tuple[tuple[str, re.Pattern], ...]:
+    """English UI fragments, minus any the locale's own translations use verbatim."""
+    own = " ".join(" ".join(str(m.string or "").split()) for _, catalog in locales.layers(lang) for m in catalog
+                   if m.id and not m.fuzzy and isinstance(m.string, str))
+    out = []
+    for text in locales.english_ui_strings():
+        if text in own:
+            continue
+        body = r"\s+".join(re.escape(w) for w in text.split())
+        out.append((text, re.compile(rf"(?<!\w){body}(?!\w)", re.I)))
+    return tuple(sorted(out, key=lambda item: -len(item[0])))
+
+
+def _deepest(node: Node, pattern: re.Pattern, skip, nouns) -> Node:
+    for child in node.children:
+        if isinstance(child, Node) and not skip(child) and pattern.search(_strip(child.text(skip), nouns)):
+            return _deepest(child, pattern, skip, nouns)
+    return node
+
+
+def _strip(text: str, nouns: list[str]) -> str:
+    for noun in nouns:
+        text = text.replace(noun, " | ")
+    return text
+
+
+@rule({
+    "english-text": "pages of a non-English locale show no English UI strings",
+})
+def rule_english_text(page: Page):
+    lang = page.lang.split("-")[0].lower()
+    if not lang or lang == "en":
+        return
+    skip = lambda n: n.tag in ("script", "style", "template") or (n.get("lang") or "").lower().split("-")[0] == "en"
+    nouns = sorted((page.manifest or {}).get("proper_nouns", []), key=len, reverse=True)
+    nouns = [" ".join(n.split()) for n in nouns if n.strip()]
+    text = _strip(page.html.text(skip), nouns)
+    reported: dict[int, list[str]] = {}  # node -> fragments reported there (longest first)
+    for english, pattern in _english_patterns(page.site.locales, lang):
+        if pattern.search(text):
+            node = _deepest(page.html, pattern, skip, nouns)
+            done = reported.setdefault(id(node), [])
+            if not any(english.lower() in longer.lower() for longer in done):
+                done.append(english)
+                yield fail(page, "english-text", node, f"untranslated English: {english!r}")
+    for node in page.html.iter():
+        values = [(attr, node.get(attr)) for attr in TEXT_ATTRS if (node.get(attr) or "").strip()]
+        if not values or skip(node) or any(skip(a) for a in node.ancestors()):
+            continue
+        for attr, value in values:
+            value = _strip(" ".join(value.split()), nouns)
+            for english, pattern in _english_patterns(page.site.locales, lang):
+                if pattern.search(value):
+                    yield fail(page, "english-text", node, f"untranslated English in {attr}=: {english!r}")
+                    break

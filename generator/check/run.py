@@ -1,0 +1,41 @@
+"""Running the rules over a site."""
+from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
+
+from generator.check.browser import RULES as BROWSER_RULES
+from generator.check.model import Failure, load_site
+from generator.check.registry import RULES
+from generator.check.rules import check_page, check_styles
+from generator.errors import OptinError
+from generator.project import Project
+
+
+def select(files: list[str], patterns: tuple[str, ...] | list[str]) -> list[str]:
+    return [f for f in files if not patterns or any(fnmatch.fnmatch(f, p) for p in patterns)]
+
+
+def check_site(root: Path, project: Project, campaigns_dir: Path | None = None, patterns: tuple[str, ...] = (),
+               browser: bool = False) -> tuple[list[Failure], int]:
+    """Run every rule over the site: (failures sorted by page, number of pages checked)."""
+    site = load_site(root, project, campaigns_dir)
+    files, styles = select(site.html_files(), patterns), select(site.css_files(), patterns)
+    if patterns and not files and not styles and not select([p.page for p in site.problems], patterns):
+        raise OptinError(f"no page in {root} matches {', '.join(patterns)}")
+    failures = list(site.problems)  # a broken manifest affects every page of its campaign
+    for rel in files:
+        failures += check_page(site.page(rel))
+    failures += check_styles(site, styles)
+    if browser:
+        from generator.check import browser as check_browser
+        failures += check_browser.check_pages(site, files)
+    return sorted(set(failures)), len(files)
+
+
+def rules(browser: bool = True) -> dict[str, str]:
+    """Rule id -> what it checks; the browser's rules only with `browser`."""
+    out = {k: v for k, v in RULES.items() if k not in BROWSER_RULES}
+    if browser:
+        out.update(BROWSER_RULES)
+    return out

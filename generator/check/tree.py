@@ -1,0 +1,101 @@
+"""Built pages as small trees: the standard library's html.parser, no dependencies, line numbers
+kept for messages."""
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+
+
+class Node:
+    """An element: tag, attributes (valueless ones map to ""), children (Nodes and strings)."""
+
+    __slots__ = ("tag", "attrs", "children", "parent", "line")
+
+    def __init__(self, tag: str, attrs: dict[str, str], parent: "Node | None", line: int):
+        self.tag, self.attrs, self.parent, self.line = tag, attrs, parent, line
+        self.children: list[Node | str] = []
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self.attrs.get(name, default)
+
+    def iter(self, *tags: str):
+        """This node's descendant elements, in document order (optionally only `tags`)."""
+        for child in self.children:
+            if isinstance(child, Node):
+                if not tags or child.tag in tags:
+                    yield child
+                yield from child.iter(*tags)
+
+    def find(self, tag: str) -> "Node | None":
+        return next(self.iter(tag), None)
+
+    def ancestors(self):
+        node = self.parent
+        while node is not None:
+            yield node
+            node = node.parent
+
+    def text(self, skip=lambda node: False) -> str:
+        """Whitespace-folded text of this subtree; `skip(node)` leaves out a child subtree."""
+        parts: list[str] = []
+
+        def walk(node: Node) -> None:
+            for child in node.children:
+                if isinstance(child, str):
+                    parts.append(child)
+                elif child.tag not in ("script", "style", "template") and not skip(child):
+                    walk(child)
+                    parts.append(" ")
+
+        walk(self)
+        return " ".join("".join(parts).split())
+
+    def describe(self) -> str:
+        """A short, stable selector: input#purpose-offers, link[hreflang=de], #main p."""
+        if self.get("id"):
+            return f"{self.tag}#{self.get('id')}"
+        keys = [k for k in ("name", "for", "rel", "hreflang", "http-equiv", "type", "href", "src", "action")
+                if self.get(k)]
+        own = self.tag + "".join(f"[{k}={self.get(k)}]" for k in keys[:2])
+        if not keys and self.get("class"):
+            own += "." + ".".join(self.get("class").split())
+        anchor = next((a for a in self.ancestors() if a.get("id")), None)
+        return f"#{anchor.get('id')} {own}" if anchor is not None else own
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {}, None, 0)
+        self.current = self.root
+
+    def _add(self, tag: str, attrs, descend: bool) -> None:
+        node = Node(tag, {k.lower(): (v if v is not None else "") for k, v in attrs},
+                    self.current, self.getpos()[0])
+        self.current.children.append(node)
+        if descend and tag not in VOID:
+            self.current = node
+
+    def handle_starttag(self, tag, attrs):
+        self._add(tag, attrs, True)
+
+    def handle_startendtag(self, tag, attrs):
+        self._add(tag, attrs, False)
+
+    def handle_endtag(self, tag):
+        node = self.current
+        while node is not self.root and node.tag != tag:
+            node = node.parent
+        if node is not self.root:  # a stray end tag is ignored, like browsers do
+            self.current = node.parent
+
+    def handle_data(self, data):
+        self.current.children.append(data)
+
+
+def parse(source: str) -> Node:
+    builder = _TreeBuilder()
+    builder.feed(source)
+    builder.close()
+    return builder.root

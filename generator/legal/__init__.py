@@ -1,0 +1,1 @@
+"""What legal approves and can prove later: approval lock, archive of published versions, review."""
