@@ -11,8 +11,12 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.errors import OptinError, Problem
+
+if TYPE_CHECKING:
+    from generator.i18n.locales import Locales
 
 CONFIG_NAME = "optin.toml"
 # key -> (type, default, what it is); the README's "Project file" documents the same keys
@@ -133,7 +137,7 @@ class Project:
         return self.locales_dir.resolve() == self.builtin_locales_dir.resolve()
 
     @cached_property
-    def locales(self) -> "Locales":
+    def locales(self) -> Locales:
         from generator.i18n.locales import Locales  # Babel loads only when locales are used (fast --help)
 
         if self.is_builtin:

@@ -1,32 +1,18 @@
-"""Shared fixtures: Debian's Chromium for Playwright, a static server for built sites."""
+"""Shared fixtures: Debian's Chromium for Playwright, a static server for built sites, the
+example project built once per session."""
 from __future__ import annotations
-
-import functools
-import os
-import shutil
-import sys
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-CAMPAIGNS = ROOT / "campaigns"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-sys.path.insert(0, str(FIXTURES / "form"))
-import formsupport as fs  # noqa: E402
+from generator.check.browser import CHROMIUM_ARGS, chromium_path, serve
+from support import projects
 
 
-def chromium_path() -> str:
-    for candidate in (os.environ.get("OPTIN_CHROMIUM"), "/usr/lib/chromium/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    raise RuntimeError("Debian's chromium is not installed: run scripts/test.sh (it installs it)")
-
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+def pytest_collection_modifyitems(items):
+    """Every test under tests/browser/ is marked `browser` (`-m "not browser"` skips them)."""
+    for item in items:
+        if "browser" in item.path.parts:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
@@ -35,35 +21,38 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": chromium_path(), "args": CHROMIUM_ARGS}
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep test output clean
-        pass
-
-
 @pytest.fixture(scope="session")
 def static_server():
     """Start a static HTTP server for a folder: `url = static_server(folder)`."""
     servers = []
 
-    def start(folder: Path) -> str:
-        handler = functools.partial(_QuietHandler, directory=str(folder))
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
+    def start(folder) -> str:
+        context = serve(folder)
+        servers.append(context)
+        return context.__enter__()
 
     yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    for context in servers:
+        context.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="session")
-def example_site(tmp_path_factory):
-    """The example campaigns built once per test session (from a copy)."""
-    from generator.build import build
+def example_project(tmp_path_factory):
+    """A project holding copies of the example campaigns (builds write next to campaigns)."""
+    return projects.example_project(tmp_path_factory.mktemp("example"))
 
-    root = tmp_path_factory.mktemp("example")
-    out = root / "site"
-    build([fs.copy_examples(root / "campaigns")], out)  # a copy: builds write next to campaigns
+
+@pytest.fixture(scope="session")
+def example_site(example_project):
+    """The example campaigns built once per test session."""
+    from generator.pipeline.build import build
+
+    out = example_project.root / "site"
+    build(example_project, None, out)
     return out
+
+
+@pytest.fixture(scope="session")
+def locales():
+    """The built-in locales (what a project without its own locales/ uses)."""
+    return projects.builtin_locales()

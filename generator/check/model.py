@@ -39,6 +39,11 @@ class Failure:
 # --- a small HTML tree ---------------------------------------------------------------------
 
 
+def locale_tag(locale: str) -> str:
+    """A locale folder name (gettext style, pt_BR) as the BCP 47 tag pages use, lower-cased."""
+    return locale.replace("_", "-").lower()
+
+
 def is_external(url: str) -> bool:
     parts = urlsplit(url.strip())
     return bool(parts.scheme or parts.netloc)

@@ -22,7 +22,6 @@ from generator.campaign.model import Campaign, load_all
 from generator.i18n.locales import Locales
 from generator.project import Project
 from generator.site.build import campaign_files
-from generator.errors import OptinError
 from . import payload
 from .flows import Flows
 from .ledger import Ledger

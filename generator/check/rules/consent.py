@@ -6,7 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 from generator.campaign import vocab
-from generator.check.model import NOTICE_NAME, Page
+from generator.check.model import NOTICE_NAME, Page, locale_tag
 from generator.check.registry import fail, rule
 from generator.check.rules.language import channel_pattern
 from generator.check.rules.web import form_targets
@@ -101,7 +101,7 @@ def rule_privacy_link(page: Page):
 
 
 def _base(lang: str | None) -> str:
-    return _tag(lang or "").split("-")[0]
+    return locale_tag(lang or "").split("-")[0]
 
 
 def notice_hash(notice: Page) -> str | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from generator.check.model import Page
+from generator.check.model import Page, locale_tag
 from generator.check.registry import fail, rule
 
 LANG_TAG = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$")
@@ -20,17 +20,12 @@ def rule_head(page: Page):
         yield fail(page, "page-lang", page.html, "<html> has no lang attribute")
     elif not LANG_TAG.match(lang):
         yield fail(page, "page-lang", page.html, f"lang={lang!r} is not a language tag")
-    elif page.locale and lang.lower() != _tag(page.locale):
+    elif page.locale and lang.lower() != locale_tag(page.locale):
         yield fail(page, "page-lang", page.html, f"lang={lang!r} on a page of locale {page.locale!r}")
     title = page.root.find("title")
     if title is None or not title.text():
         yield fail(page, "page-title", title or page.root.find("head") or page.html, "page has no (or an empty) <title>")
     yield from _hreflang(page)
-
-
-def _tag(locale: str) -> str:
-    """A locale folder name (gettext style, pt_BR) as the BCP 47 tag pages use, lower-cased."""
-    return locale.replace("_", "-").lower()
 
 
 def _hreflang(page: Page):
@@ -49,5 +44,5 @@ def _hreflang(page: Page):
                         if other.lang else f"alternate for {code!r} is a page without <html lang>")
     if page.manifest and page.kind not in ("site-index", "other"):
         for lang in page.manifest.get("locales", []):
-            if _tag(lang) not in found:
+            if locale_tag(lang) not in found:
                 yield fail(page, "hreflang", page.root.find("head"), f"no hreflang alternate for locale {lang!r}")
