@@ -2,10 +2,36 @@
 example project built once per session."""
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from generator.check.browser import CHROMIUM_ARGS, chromium_path, serve
 from support import projects
+
+
+def _git_status() -> str | None:
+    try:
+        return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=projects.REPO,
+                              capture_output=True, text=True, timeout=60, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None  # not a git checkout (e.g. an unpacked sdist): nothing to compare
+
+
+def pytest_sessionstart(session):
+    if not hasattr(session.config, "workerinput"):  # the controller, not an xdist worker
+        session.config._optin_git_status = _git_status()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A test run must leave the checkout as it found it (no built sites, archives, ledgers)."""
+    before = getattr(session.config, "_optin_git_status", None)
+    after = _git_status() if before is not None else None
+    if before is not None and after != before:
+        new = sorted(set(after.splitlines()) - set(before.splitlines()))
+        session.config.get_terminal_writer().line(
+            "FAILED the test run changed the checkout (git status):\n  " + "\n  ".join(new), red=True)
+        session.exitstatus = 1
 
 
 def pytest_collection_modifyitems(items):
