@@ -15,6 +15,7 @@ from generator.errors import CampaignError, Problem
 from generator.project import Project
 from generator.campaign.validate import validate
 from generator.campaign.source import read
+from generator.urls import origin
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,8 @@ class Endpoints:
         """Distinct origins of the endpoints, for CSP connect-src/form-action."""
         seen: list[str] = []
         for url in (self.submit, self.confirm, self.withdraw):
-            parts = urlsplit(url)
-            origin = f"{parts.scheme}://{parts.netloc}"
-            if origin not in seen:
-                seen.append(origin)
+            if origin(url) not in seen:
+                seen.append(origin(url))
         return seen
 
 
@@ -99,11 +98,6 @@ class Campaign:
     notice_extra: dict[str, str] = field(default_factory=dict)
     theme: str = "default"
     id_line: int = field(default=1, compare=False)  # line of `id:` in the source, for errors
-
-    @property
-    def page_languages(self) -> list[str]:
-        """Locales plus the second languages their pages also show (ms pages: en too)."""
-        return vocab.page_languages(self.locales)
 
     @property
     def channels(self) -> list[str]:

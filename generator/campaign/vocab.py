@@ -10,7 +10,6 @@ def N_(text: str) -> str:  # noqa: N802 - gettext marker convention
     return text
 
 
-LOCALES = ("nb", "de", "ms", "en", "es")
 # A locale whose pages also show every consent text in a second language: ms pages show Bahasa
 # Malaysia and English (PDPA 2010 s.7(3)). Custom wording and opt-out keywords are needed for both.
 SECOND_LANGUAGE = {"ms": "en"}

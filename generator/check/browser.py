@@ -16,11 +16,11 @@ from contextlib import contextmanager
 from dataclasses import replace
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from generator.check.model import Failure, Site
 from generator.check.registry import describe
 from generator.errors import OptinError
+from generator.urls import origin
 
 RULES = {
     "axe": "axe-core reports no accessibility violations (WCAG 2.2 AA and best practices)",
@@ -69,11 +69,6 @@ def serve(folder: Path):
         server.server_close()
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 def _rel(url: str, base: str) -> str:
     return url[len(base) + 1:] if url.startswith(base + "/") else url
 
@@ -96,11 +91,11 @@ class _Session:
 
     def _route(self, route) -> None:
         url = route.request.url
-        origin = _origin(url)
-        if origin == self.base:
+        target = origin(url)
+        if target == self.base:
             route.continue_()
             return
-        if origin not in self.allowed:
+        if target not in self.allowed:
             self.foreign.append(url)
         route.fulfill(status=204, body="")
 
@@ -121,7 +116,7 @@ class _Session:
     def check(self, rel: str) -> list[Failure]:
         page = self.site.page(rel)
         manifests = [page.manifest] if page is not None and page.manifest else list(self.site.campaigns.values())
-        self.allowed = {_origin(u) for m in manifests for u in m.get("endpoints", {}).values()}
+        self.allowed = {origin(u) for m in manifests for u in m.get("endpoints", {}).values()}
         self.console, self.foreign = [], []
         self.open(rel)
         out = []

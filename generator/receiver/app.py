@@ -12,7 +12,6 @@ import logging
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
@@ -22,6 +21,7 @@ from generator.campaign.model import Campaign, load_all
 from generator.i18n.locales import Locales
 from generator.project import Project
 from generator.site.build import campaign_files
+from generator.urls import origin
 from . import payload
 from .flows import Flows
 from .ledger import Ledger
@@ -46,11 +46,6 @@ def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-
-
 class Receiver:
     """Holds the campaigns, the ledger and the limits; one instance serves every thread."""
 
@@ -61,7 +56,7 @@ class Receiver:
         self.locales = locales
         self.site_url = site_url.rstrip("/")
         wanted = list(origins or []) + [self.site_url] + [c.base_url for c in campaigns]
-        self.origins = {origin_of(o) for o in wanted if origin_of(o)}
+        self.origins = {origin(o) for o in wanted if origin(o)}
         self.limits = limits or Limits()
         self.limiter = RateLimiter()
         self.flows = Flows(self, ledger, token_ttl, clock, on_message or (lambda message: None))
@@ -168,7 +163,7 @@ class Receiver:
                 raw = self.site_url + raw[len(campaign.base_url):]
             if raw.startswith("/") and not raw.startswith("//"):
                 url = base + raw
-            elif origin_of(raw) in self.origins:
+            elif origin(raw) in self.origins:
                 url = raw
         if fragment:
             url = url.split("#", 1)[0] + "#" + fragment

@@ -86,7 +86,7 @@ def write_campaign(campaign: Campaign, views: dict[str, LocaleView], renderer: R
         **{**common, "root": up, "csp": csp([]), "js": assets.url("optin.js", up),
            "css": [assets.url("style.css", up), assets.url(brand["brand_css"], up)],
            "logo": assets.url(brand["logo"], up) if "logo" in brand else ""},
-        lang=campaign.default_locale, locales=picker, default_locale=campaign.default_locale,
+        lang=campaign.default_locale, locales=picker,
         alternates=[{"lang": p["lang"], "href": p["href"]} for p in picker], hide_switcher=True,
         canonical=f"{campaign.base_url}/{campaign.id}/" if campaign.base_url else "",
     )

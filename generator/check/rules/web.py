@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from generator.check.model import Failure, Page, Site, is_external
 from generator.check.registry import fail, rule
 from generator.check.tree import Node
+from generator.urls import origin
 
 CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)|@import\s+(['"])([^'"]+)\3""", re.I)
 IMAGE_SET = re.compile(r"image-set\(([^)]*)\)", re.I)
@@ -32,11 +33,6 @@ FETCH = ("default-src", "script-src", "script-src-elem", "script-src-attr", "sty
 SAFE_SOURCES = {"'self'", "'none'", "'report-sample'"}
 HASH_OR_NONCE = re.compile(r"^'(nonce-[A-Za-z0-9+/_=-]+|sha(256|384|512)-[A-Za-z0-9+/_=-]+)'$")
 GOVERNED = {"script", "link", "style", "base", "img", "iframe", "object", "embed"}
-
-
-def origin(url: str) -> str:
-    parts = urlsplit(url.strip())
-    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
 
 
 def own_origin(page: Page) -> str:
