@@ -27,6 +27,8 @@ def page_languages(locales) -> list[str]:
 
 CHANNELS = ("whatsapp", "sms", "email")
 PHONE_CHANNELS = frozenset({"whatsapp", "sms"})
+EXTRA_FIELDS = ("name", "birthday")  # asked only for purposes that say so (`fields:`)
+FIELDS = ("phone", "email", *EXTRA_FIELDS)  # form order
 # Hosts an endpoint may use plain http for (urlsplit().hostname drops the brackets of [::1]).
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -98,7 +100,7 @@ DEFAULT_PROVIDERS = {
     "whatsapp": {"name": "Meta Platforms (WhatsApp Business Platform)", "country": "US", "safeguard": "dpf"},
 }
 
-# Reply keywords to stop messages. Norwegian operators do not honour SMS "STOP" (see
-# ../shared/reference/legal-facts.md), so SMS in Norway defaults to "UNSUB".
+# Reply keywords to stop messages. Norwegian operators do not honour SMS "STOP" (their
+# shared opt-out word is UNSUB), so SMS in Norway defaults to "UNSUB".
 DEFAULT_OPT_OUT = {"whatsapp": "STOP", "sms": "STOP"}
 COUNTRY_OPT_OUT = {("sms", "NO"): "UNSUB", ("sms", "MY"): "BERHENTI", ("sms", "ES"): "BAJA"}

@@ -47,7 +47,7 @@ def build(project: Project, paths: list[Path] | None = None, out_dir: Path | Non
     result.views = {c.id: resolve_all(c, project.locales) for c in campaigns}
     earlier = {c.id: archive.earlier_versions(c, result.views[c.id]) for c in campaigns}  # old records link them
     with staging(out_dir) as tmp:
-        result.pages = write_pages(project, campaigns, result.views, tmp, earlier)
+        result.pages = write_pages(project, campaigns, result.views, tmp, earlier, result.warnings)
         legal = [m for c in campaigns for m in approval.check(c, result.views[c.id])]
         if strict and legal:
             raise BuildError("--strict: " + "\n  ".join(["legal texts differ from the approved versions:", *legal]))

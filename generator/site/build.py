@@ -15,8 +15,10 @@ from generator.errors import BuildError
 from generator.project import Project
 from generator.site import pages, themes
 from generator.site.assets import Assets
+from generator.site.messages import write_messages
 from generator.site.render import Renderer
 from generator.site.views import LocaleView
+from generator.site.whatsapp import write_whatsapp_templates
 
 
 def campaign_files(paths: list[Path]) -> list[Path]:
@@ -72,9 +74,11 @@ def swap(tmp: Path, out_dir: Path) -> None:
 
 
 def write_pages(project: Project, campaigns: list[Campaign], views: dict[str, dict[str, LocaleView]],
-                site: Path, earlier: dict[str, dict[str, list[LocaleView]]]) -> int:
-    """Every page of every campaign (each with its theme), then the site index. `earlier`
-    gives each campaign's archived notice versions to publish next to the current one."""
+                site: Path, earlier: dict[str, dict[str, list[LocaleView]]], warnings: list[str]) -> int:
+    """Every page of every campaign (each with its theme) and the texts of its messages
+    (messages.json; whatsapp-templates.json with WhatsApp), then the site index. `earlier`
+    gives each campaign's archived notice versions to publish next to the current one;
+    `warnings` is extended with the message warnings (an SMS too long, no templates)."""
     renderers: dict[str, Renderer] = {}
     assets: dict[str, Assets] = {}
     count = 0
@@ -85,6 +89,8 @@ def write_pages(project: Project, campaigns: list[Campaign], views: dict[str, di
             assets[campaign.theme] = Assets(theme.static_files(), site)
         count += pages.write_campaign(campaign, views[campaign.id], renderers[campaign.theme],
                                       assets[campaign.theme], site, project.locales, earlier.get(campaign.id))
+        warnings += write_messages(campaign, project.locales, site)
+        warnings += write_whatsapp_templates(campaign, project.locales, site)
     index_theme = project.setting("default_theme")
     if index_theme not in renderers:
         index_theme = next(iter(renderers))
