@@ -3,9 +3,7 @@ the page (and its state fragment), or gets a small localised error page for a re
 from __future__ import annotations
 
 import pytest
-from test_receiver import FORM, NAV, NOTICE, SITE, WORDING, Rx, signup
-
-from generator import i18n
+from support.receiver import FORM, NAV, NOTICE, SITE, WORDING, Rx, signup
 
 
 @pytest.fixture
@@ -39,7 +37,7 @@ def test_form_submit_error_shows_a_localised_page(rx):
     assert res.status_code == 400 and res.mimetype == "text/html"
     html = res.get_data(as_text=True)
     assert '<html lang="de">' in html and 'data-error="invalid_phone"' in html
-    assert i18n.translations("de").ugettext("Please enter a valid mobile number.") in html
+    assert rx.app.locales.translations("de").ugettext("Please enter a valid mobile number.") in html
     assert f'href="{SITE}/nordlys-sko/de/index.html"' in html
     assert rx.counts() == (0, 0, 0, 0)
 

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from test_receiver import FORM, NAV, NOTICE, WORDING, Rx, signup
+from support.receiver import FORM, NAV, NOTICE, WORDING, Rx, signup
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_receiver import FORM, NAV, Rx, signup
+from support.receiver import FORM, NAV, Rx, signup
 
 from generator.receiver.ratelimit import Limit, Limits
 

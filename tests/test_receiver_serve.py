@@ -1,7 +1,8 @@
 """`optin serve` (site + receiver + outbox on one local server, real HTTP) and
 `optin ledger export`; 200 concurrent submissions against a real server on 127.0.0.1; the real
 `optin serve` command and the receiver under a production WSGI server (waitress), each in a
-subprocess. Every build uses a temporary copy of campaigns/ (a build archives notices there)."""
+subprocess. Every build uses a temporary project holding copies of the example campaigns (a
+build archives notices there)."""
 from __future__ import annotations
 
 import csv
@@ -10,7 +11,6 @@ import json
 import os
 import queue
 import re
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -25,31 +25,33 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator import i18n
-from generator.cli import main
+from generator.cli.main import main
+from generator.pipeline.serve import LocalServer
 from generator.receiver.ratelimit import Limit, Limits
-from generator.serve_cli import LocalServer
+from support.projects import REPO, builtin_locales, example_project
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "campaigns"
 ROOMY = Limits(per_address=Limit(10_000, 60), per_contact=Limit(100, 60), wrong_codes=Limit(100, 60))
 
 
-def campaign_copy(folder: Path) -> Path:
-    """The example campaigns (with logos, approvals and archived notices) in a temporary folder."""
-    return Path(shutil.copytree(EXAMPLES, folder / "campaigns"))
+def project_file(project) -> Path:
+    """The project's optin.toml (empty: every setting its default), for `optin -f`."""
+    path = project.root / "optin.toml"
+    if not path.exists():
+        path.write_text("", encoding="utf-8")
+    return path
 
 
 @pytest.fixture(scope="module")
-def campaigns(tmp_path_factory):
-    return campaign_copy(tmp_path_factory.mktemp("campaigns"))
+def project(tmp_path_factory):
+    """A project of the example campaigns (with logos, approvals and archived notices)."""
+    return example_project(tmp_path_factory.mktemp("project"))
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory, campaigns):
+def served(tmp_path_factory, project):
     folder = tmp_path_factory.mktemp("serve")
     sent = []
-    server = LocalServer([campaigns], ledger=folder / "ledger.sqlite", limits=ROOMY,
-                         on_message=sent.append).start()
+    server = LocalServer(project, ledger=folder / "ledger.sqlite", limits=ROOMY, on_message=sent.append).start()
     server.sent = sent
     yield server
     server.close()
@@ -157,10 +159,10 @@ def test_200_concurrent_submissions_all_land(served):
         db.close()
 
 
-def test_ledger_export_jsonl_and_csv(tmp_path, campaigns):
+def test_ledger_export_jsonl_and_csv(tmp_path, project):
     ledger = tmp_path / "l.sqlite"
     sent = []
-    server = LocalServer([campaigns], ledger=ledger, limits=ROOMY, on_message=sent.append).start()
+    server = LocalServer(project, ledger=ledger, limits=ROOMY, on_message=sent.append).start()
     try:
         http(f"{server.url}/api/submit", submission(server, "+4791111111"))
         http(f"{server.url}/api/submit", submission(server, "+4792222222"))
@@ -172,7 +174,9 @@ def test_ledger_export_jsonl_and_csv(tmp_path, campaigns):
     finally:
         server.close()
     runner = CliRunner()
-    res = runner.invoke(main, ["ledger", "export", "--ledger", str(ledger), "--contact", "+47 911 11 111"])
+    config = str(project_file(project))
+    res = runner.invoke(main, ["-f", config, "ledger", "export", "--ledger", str(ledger),
+                               "--contact", "+47 911 11 111"])
     assert res.exit_code == 0, res.output
     lines = [json.loads(line) for line in res.output.splitlines()]
     assert [(r["event"], r["purposes"]) for r in lines] == [
@@ -182,28 +186,34 @@ def test_ledger_export_jsonl_and_csv(tmp_path, campaigns):
     assert first["controller"]["name"] == "Nordlys Sko AS" and first["jurisdiction"] == "NO"
     assert first["language"] == "nb" and first["pii_categories"] == ["phone number"]
     assert first["notice_url"].endswith(f"/nordlys-sko/nb/privacy-{notice[:8]}.html")
-    res = runner.invoke(main, ["ledger", "export", "--ledger", str(ledger), "--format", "csv",
+    res = runner.invoke(main, ["-f", config, "ledger", "export", "--ledger", str(ledger), "--format", "csv",
                                "--campaign", "nordlys-sko"])
     assert res.exit_code == 0
     rows = list(csv.DictReader(io.StringIO(res.output)))
     assert [r["event"] for r in rows] == ["requested", "requested", "given", "withdrawn"]
     assert rows[2]["method"] == "confirm-page:link" and rows[3]["method"] == "withdraw-page"
-    assert runner.invoke(main, ["ledger", "export", "--ledger", str(ledger), "--campaign", "other"]).output == ""
+    assert runner.invoke(main, ["-f", config, "ledger", "export", "--ledger", str(ledger),
+                                "--campaign", "other"]).output == ""
 
 
 def test_ledger_export_bad_input(tmp_path):
     runner = CliRunner()
-    missing = runner.invoke(main, ["ledger", "export", "--ledger", str(tmp_path / "none.sqlite")])
-    assert missing.exit_code == 2 and "no ledger" in missing.output and "Traceback" not in missing.output
+    config = str(project_file(example_project(tmp_path / "project")))
+    missing = runner.invoke(main, ["-f", config, "ledger", "export", "--ledger", str(tmp_path / "none.sqlite")])
+    assert missing.exit_code == 2 and "no ledger" in missing.output
+    assert isinstance(missing.exception, SystemExit)
     (tmp_path / "l.sqlite").write_bytes(b"")
-    bad = runner.invoke(main, ["ledger", "export", "--ledger", str(tmp_path / "l.sqlite"), "--contact", "hello"])
+    bad = runner.invoke(main, ["-f", config, "ledger", "export", "--ledger", str(tmp_path / "l.sqlite"),
+                               "--contact", "hello"])
     assert bad.exit_code == 2 and "neither an email" in bad.output
+    assert isinstance(bad.exception, SystemExit)
 
 
-def test_serve_reports_a_busy_port(served, campaigns):
+def test_serve_reports_a_busy_port(served, project):
     port = int(served.url.rsplit(":", 1)[1])
-    res = CliRunner().invoke(main, ["serve", "--port", str(port), str(campaigns)])
+    res = CliRunner().invoke(main, ["-f", str(project_file(project)), "serve", "--port", str(port)])
     assert res.exit_code == 2 and "cannot listen" in res.output
+    assert isinstance(res.exception, SystemExit)
 
 
 # -- real processes: `optin serve` and a production WSGI server ------------------------------
@@ -212,7 +222,7 @@ class Process:
 
     def __init__(self, args: list[str], cwd: Path, env: dict | None = None):
         # the child imports this checkout's generator, whatever cwd is and wherever optin was installed
-        path = os.pathsep.join(filter(None, [str(EXAMPLES.parent), os.environ.get("PYTHONPATH")]))
+        path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
         self.proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path, **(env or {})})
         self.lines: queue.Queue = queue.Queue()
@@ -259,11 +269,14 @@ def versions(html: str) -> dict:
 
 
 def test_optin_serve_prints_each_message_in_the_terminal(tmp_path):
-    """The real command, as a marketer runs it: the outbox is printed on stdout."""
-    campaigns = campaign_copy(tmp_path)
+    """The real command, as a marketer runs it in a project folder: the outbox is printed on stdout."""
+    here = example_project(tmp_path / "project")
+    project_file(here)
+    campaigns = here.campaigns_dir
+    before = sorted(p.name for p in campaigns.iterdir())
     ledger = tmp_path / "ledger.sqlite"
-    serve = Process([sys.executable, "-m", "generator", "serve", "--port", "0", "--ledger", str(ledger),
-                     str(campaigns)], cwd=tmp_path)
+    serve = Process([sys.executable, "-m", "generator", "serve", "--port", "0", "--ledger", str(ledger)],
+                    cwd=here.root)
     try:
         url = serve.until(r"^Serving 2 campaign\(s\) at (http://127\.0\.0\.1:\d+)/$").group(1)
         serve.until(r"^Outbox: ")
@@ -276,7 +289,7 @@ def test_optin_serve_prints_each_message_in_the_terminal(tmp_path):
         start = len(serve.seen)
         serve.until(r"/nordlys-sko/nb/withdraw\.html$")
         text = "\n".join(serve.seen[start:])
-        t = i18n.translations("nb")
+        t = builtin_locales().translations("nb")
         assert text.startswith(t.ugettext("%(business)s: please confirm your sign-up") % {"business": "Nordlys Sko"})
         link = re.search(rf"{re.escape(url)}/nordlys-sko/nb/confirm\.html\?t=[\w-]{{43}}&p=offers,order_updates", text)
         code = re.search(r"\b([0-9A-Z]{4}-[0-9A-Z]{4})\b", text)
@@ -290,7 +303,7 @@ def test_optin_serve_prints_each_message_in_the_terminal(tmp_path):
     finally:
         code = serve.stop()
     assert code == 0 and serve.seen[-1] == "stopped"
-    assert sorted(p.name for p in campaigns.iterdir()) == sorted(p.name for p in EXAMPLES.iterdir())
+    assert sorted(p.name for p in campaigns.iterdir()) == before  # serving builds elsewhere
 
 
 def post_chunked(url: str, body: bytes, content_type: str = "application/json") -> tuple[int, dict]:
@@ -309,12 +322,12 @@ def post_chunked(url: str, body: bytes, content_type: str = "application/json") 
 
 def test_receiver_runs_under_waitress(tmp_path):
     """The README's production set-up: create_app under waitress, settings from OPTIN_* variables."""
-    campaigns = campaign_copy(tmp_path)
+    here = example_project(tmp_path / "project")
     ledger = tmp_path / "prod.sqlite"
     server = Process([sys.executable, "-m", "waitress", "--listen=127.0.0.1:0", "--threads=4",
                       "--call", "generator.receiver.app:create_app"], cwd=tmp_path,
-                     env={"OPTIN_CAMPAIGNS": str(campaigns), "OPTIN_LEDGER": str(ledger),
-                          "OPTIN_ORIGINS": "https://shop.example"})
+                     env={"OPTIN_CONFIG": str(project_file(here)), "OPTIN_CAMPAIGNS": str(here.campaigns_dir),
+                          "OPTIN_LEDGER": str(ledger), "OPTIN_ORIGINS": "https://shop.example"})
     try:
         url = server.until(r"Serving on (http://127\.0\.0\.1:\d+)").group(1)
         body = {"campaign": "nordlys-sko", "locale": "nb", "purposes": ["offers"], "phone": "+4791234567",

@@ -59,7 +59,13 @@ class Purpose:
     key: str | None  # standard purpose key, or None when `wording` is given
     wording: dict[str, str]  # locale -> custom topic
     retention_months: int
-    fields: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()  # extra fields the purpose asks for (name, birthday)
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """Every form field this purpose needs: its contact field, then its extra fields."""
+        contact = "phone" if self.channel in vocab.PHONE_CHANNELS else "email"
+        return (contact, *(f for f in vocab.EXTRA_FIELDS if f in self.fields))
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,22 @@ class Campaign:
 
     @property
     def extra_fields(self) -> list[str]:
-        return [f for f in ("name", "birthday") if any(f in p.fields for p in self.purposes)]
+        return [f for f in vocab.EXTRA_FIELDS if any(f in p.fields for p in self.purposes)]
+
+    @property
+    def phone_channels(self) -> list[str]:
+        return [c for c in self.channels if c in vocab.PHONE_CHANNELS]
+
+    @property
+    def needed_by(self) -> dict[str, list[str]]:
+        """Form field -> ids of the purposes that need it: the one definition the form, the
+        receiver's validation and the consent record's data categories share."""
+        return {name: [p.id for p in self.purposes if name in p.needs] for name in vocab.FIELDS}
+
+    def fields_for(self, purpose_ids) -> list[str]:
+        """The fields the chosen purposes need, in form order."""
+        chosen = set(purpose_ids)
+        return [name for name, ids in self.needed_by.items() if chosen & set(ids)]
 
     def purpose(self, purpose_id: str) -> Purpose:
         return next(p for p in self.purposes if p.id == purpose_id)

@@ -18,10 +18,14 @@ def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+CATEGORIES = {"phone": "phone number", "email": "email address", "name": "name", "birthday": "date of birth"}
+
+
 def pii_categories(campaign, purposes: list[str], extra: dict) -> list[str]:
-    channels = {p.channel for p in campaign.purposes if p.id in purposes}
-    out = (["phone number"] if channels & PHONE_CHANNELS else []) + (["email address"] if "email" in channels else [])
-    return out + [{"name": "name", "birthday": "date of birth"}[k] for k in sorted(extra)]
+    """The data categories of a record: the contact fields the chosen purposes need, then the
+    extra fields given."""
+    contacts = [f for f in campaign.fields_for(purposes) if f in ("phone", "email")]
+    return [CATEGORIES[f] for f in contacts + sorted(extra)]
 
 
 # What a retry must repeat exactly; page_url and client_timestamp may differ between attempts.

@@ -14,7 +14,6 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.wsgi import get_input_stream
 
 from generator.campaign.model import Campaign
-from generator.campaign.vocab import PHONE_CHANNELS
 from .contacts import email_normal, phone_e164
 
 MAX_BODY = 16 * 1024
@@ -167,10 +166,10 @@ def submission(data: dict, campaigns: dict[str, Campaign]) -> dict:
     """A validated submit request: campaign, locale, purposes, contacts, versions, record id."""
     campaign, locale = campaign_of(data, campaigns)
     chosen = purposes(data, campaign)
-    channels = {p.channel for p in campaign.purposes if p.id in chosen}
+    needed = campaign.fields_for(chosen)
     out = {"campaign": campaign, "locale": locale, "purposes": chosen,
-           "phone": phone(data, campaign, bool(channels & PHONE_CHANNELS)) if channels & PHONE_CHANNELS else None,
-           "email": email(data, "email" in channels) if "email" in channels else None}
+           "phone": phone(data, campaign, True) if "phone" in needed else None,
+           "email": email(data, True) if "email" in needed else None}
     for key in ("notice_version", "wording_version"):
         value = text(data, key, 64, required=True).lower()
         if not HEX64.match(value):

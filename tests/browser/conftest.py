@@ -3,18 +3,14 @@ running in a thread, with a clock the tests can move forward."""
 from __future__ import annotations
 
 import itertools
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
+from generator.pipeline.serve import LocalServer
 from generator.receiver.app import now_utc
 from generator.receiver.ratelimit import Limit, Limits
-from generator.serve_cli import LocalServer
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "form"))
-import formsupport as fs  # noqa: E402
+from support.projects import example_project
 
 # The tests sign up many people from one address in a short time.
 ROOMY = Limits(per_address=Limit(100_000, 60), per_contact=Limit(100, 60), wrong_codes=Limit(1000, 60))
@@ -32,8 +28,8 @@ class MovableClock:
 def flow_server(tmp_path_factory):
     clock = MovableClock()
     folder = tmp_path_factory.mktemp("flow")
-    server = LocalServer([fs.copy_examples(folder / "campaigns")], ledger=folder / "optin-ledger.sqlite",
-                         limits=ROOMY, clock=clock).start()
+    server = LocalServer(example_project(folder), ledger=folder / "optin-ledger.sqlite", limits=ROOMY,
+                         clock=clock).start()
     server.clock = clock
     yield server
     server.close()

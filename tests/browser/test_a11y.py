@@ -5,14 +5,11 @@ control in view."""
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "form"))
-import formsupport as fs  # noqa: E402
+from support import forms as fs
 
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa",
                                                      "best-practice"]},

@@ -16,10 +16,10 @@ from datetime import timedelta
 
 import pytest
 
-from generator import i18n
 from generator.receiver.ledger import Ledger
+from support.projects import LOCALES, builtin_locales
 
-LOCALES = ("nb", "de", "ms", "en", "es")
+TRANSLATIONS = builtin_locales()
 
 # msgid of each state's text (the English source) and its placeholders; (page, state) first
 STATE_TEXTS = {
@@ -49,7 +49,7 @@ def squash(text: str) -> str:
 def catalog_text(lang: str, msgid: str, values: dict | None = None) -> str:
     """The text of `msgid` in `lang` as a page shows it: the catalog's translation, placeholders
     filled, tags dropped."""
-    translated = i18n.translations(lang).ugettext(msgid)
+    translated = TRANSLATIONS.translations(lang).ugettext(msgid)
     assert lang == "en" or translated != msgid, f"{lang}: no translation of {msgid!r}"
     if values:
         translated = translated % values
@@ -356,7 +356,7 @@ def test_states_are_accessible(page, flow_server, path):
     """axe-core (WCAG 2.2 AA) on pages showing a state, the way the no-JS redirect shows them."""
     from axe_playwright_python.sync_playwright import Axe
 
-    from generator.check_browser import AXE_OPTIONS
+    from generator.check.browser import AXE_OPTIONS
 
     page.goto(f"{flow_server.url}/{path}")
     assert page.locator(f"#{path.rsplit('#', 1)[1]}").is_visible()

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "form"))
-import formsupport as fs  # noqa: E402
-
-from generator.campaign import load  # noqa: E402
+from generator.campaign.model import load
+from support import forms as fs
 
 EXAMPLES = {"nordlys-sko": "https://api.nordlyssko.example", "kedai-harmoni": "https://api.kedaiharmoni.example"}
 EXAMPLE_PHONE = {"nordlys-sko": ("912 34 567", "+4791234567"), "kedai-harmoni": ("012-345 6789", "+60123456789")}
@@ -27,6 +23,12 @@ ACCEPTED = {"status": 202, "headers": {"Access-Control-Allow-Origin": "*", "Cont
 @pytest.fixture(scope="module")
 def examples(example_site, static_server):
     return static_server(example_site)
+
+
+@pytest.fixture(scope="module")
+def models(example_project):
+    """The example campaigns, loaded from the project the example site is built from."""
+    return {cid: load(example_project.campaigns_dir / f"{cid}.yaml", example_project)[0] for cid in EXAMPLES}
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +71,8 @@ class Capture:
 # --- load state -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("campaign", EXAMPLES)
-def test_no_box_checked_on_load_in_any_locale(page, examples, campaign):
-    model, _ = load(fs.EXAMPLES / f"{campaign}.yaml")
+def test_no_box_checked_on_load_in_any_locale(page, examples, models, campaign):
+    model = models[campaign]
     for lang in model.locales:
         page.goto(f"{examples}/{campaign}/{lang}/")
         assert page.locator("html").get_attribute("lang") == lang
@@ -108,8 +110,8 @@ def test_norwegian_sms_opt_out_is_not_stop(page, fixture_sites):
 # --- submit flow per locale -------------------------------------------------------------------
 
 @pytest.mark.parametrize("campaign", EXAMPLES)
-def test_submit_posts_exactly_the_ticked_purposes_in_every_locale(page, examples, campaign):
-    model, _ = load(fs.EXAMPLES / f"{campaign}.yaml")
+def test_submit_posts_exactly_the_ticked_purposes_in_every_locale(page, examples, models, campaign):
+    model = models[campaign]
     origin = EXAMPLES[campaign]
     typed, e164 = EXAMPLE_PHONE[campaign]
     guard = fs.Guard(page, [examples, origin])
@@ -166,8 +168,8 @@ def test_submit_posts_exactly_the_ticked_purposes_in_every_locale(page, examples
 
 
 @pytest.mark.parametrize("campaign", EXAMPLES)
-def test_all_purposes_ticked_are_all_posted(page, examples, campaign):
-    model, _ = load(fs.EXAMPLES / f"{campaign}.yaml")
+def test_all_purposes_ticked_are_all_posted(page, examples, models, campaign):
+    model = models[campaign]
     capture = Capture(page, EXAMPLES[campaign])
     page.goto(f"{examples}/{campaign}/{model.default_locale}/")
     for p in model.purposes:

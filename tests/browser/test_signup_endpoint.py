@@ -4,13 +4,10 @@ CSP connect-src) and the page moves on to thanks.html."""
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "form"))
-import formsupport as fs  # noqa: E402
+from support import forms as fs
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,80 @@
+"""A receiver of the example campaigns behind Werkzeug's test client, and request bodies, for the
+receiver tests."""
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from werkzeug.test import Client
+
+from generator.receiver.app import Receiver, load_campaigns
+from generator.receiver.ledger import Ledger
+from generator.receiver.ratelimit import Limit, Limits
+from support.projects import example_project
+
+SITE = "http://127.0.0.1:8999"
+NOTICE = "a" * 64
+WORDING = "b" * 64
+ROOMY = Limits(per_address=Limit(10_000, 60), per_contact=Limit(100, 60), wrong_codes=Limit(100, 60))
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime(2026, 11, 23, 19, 0, tzinfo=timezone.utc)
+
+    def __call__(self):
+        return self.now
+
+
+class Rx:
+    """A receiver of the example campaigns (copied into a project next to the ledger file)."""
+
+    def __init__(self, path: Path, limits: Limits = ROOMY, hours: float = 48):
+        self.path = path
+        self.clock = Clock()
+        self.sent = []
+        self.project = example_project(path.parent / "project")
+        self.app = Receiver(load_campaigns(self.project), Ledger(path), self.project.locales, site_url=SITE,
+                            clock=self.clock, token_ttl=timedelta(hours=hours), limits=limits,
+                            on_message=self.sent.append)
+        self.client = Client(self.app)
+
+    def post(self, name: str, body, content_type="application/json", **headers):
+        data = json.dumps(body) if content_type == "application/json" and not isinstance(body, (str, bytes)) else body
+        return self.client.post(f"/api/{name}", data=data, content_type=content_type, headers=headers)
+
+    def rows(self, sql: str, *args):
+        db = sqlite3.connect(self.path)
+        try:
+            return db.execute(sql, args).fetchall()
+        finally:
+            db.close()
+
+    def events(self):
+        return [(e, json.loads(p), loc, m) for e, p, loc, m in
+                self.rows("SELECT event, purposes, locale, method FROM events ORDER BY id")]
+
+    def counts(self):
+        return tuple(self.rows(f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("records", "events", "tokens", "outbox"))
+
+
+def signup(campaign="nordlys-sko", locale="nb", purposes=("offers", "order_updates"), phone="+4791234567", **extra):
+    body = {"campaign": campaign, "locale": locale, "purposes": list(purposes), "notice_version": NOTICE,
+            "wording_version": WORDING, "page_url": f"{SITE}/{campaign}/{locale}/",
+            "client_timestamp": "2026-11-23T19:00:00.000Z"}
+    if phone:
+        body["phone"] = phone
+    body.update(extra)
+    return body
+
+
+# A form posted by the browser itself (no JavaScript): it follows the receiver's redirect.
+NAV = {"Sec-Fetch-Mode": "navigate", "Accept": "text/html,application/xhtml+xml"}
+FORM = "application/x-www-form-urlencoded"
+
+
+def token_of(message) -> str:
+    return re.search(r"[?&]t=([^&]+)", message.link).group(1)
