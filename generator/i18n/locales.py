@@ -6,7 +6,6 @@ built-in catalog, so upgrading optin brings new strings to overridden locales to
 """
 from __future__ import annotations
 
-import re
 from functools import cached_property
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from babel.messages.catalog import Catalog
 from babel.support import NullTranslations, Translations
 
 from generator.i18n import catalogs
+from generator.text import strip_tags
 from generator.i18n.catalogs import SOURCE_LANG, CatalogReport
 
 
@@ -85,7 +85,7 @@ class Locales:
         for _, catalog in self.layers(SOURCE_LANG):
             for message in catalog:
                 for text in catalogs.strs(message) if message.id else []:
-                    plain = re.sub(r"<[^>]+>", " ", text or "")
+                    plain = strip_tags(text)
                     for fragment in catalogs.PLACEHOLDER.split(plain)[::2]:
                         fragment = " ".join(fragment.split()).strip(" .,:;")
                         if len(fragment.split()) >= min_words:

@@ -22,6 +22,7 @@ from generator import files
 from generator.site import notices
 from generator.campaign.model import Campaign
 from generator.errors import BuildError, OptinError
+from generator.text import strip_tags
 from generator.site.views import LocaleView
 
 FORMAT = 1
@@ -58,7 +59,7 @@ def readable(fragment: str) -> list[str]:
     text = _HEADING.sub(lambda m: "\n" + "#" * int(m.group(1)) + " ", fragment)
     text = _ITEM.sub("\n- ", text)
     text = _BLOCK_CLOSE.sub("\n", _BLOCK_OPEN.sub("\n", text))
-    text = html.unescape(notices.TAG.sub("", text))
+    text = strip_tags(text, "")
     lines: list[str] = []
     for raw in text.split("\n"):
         line = " ".join(raw.split())

@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup
 
 from generator.errors import BuildError
+from generator.text import strip_tags
 from generator.i18n.locales import Locales
 
 # Each required item is a section whose heading carries this id ({#id} in the Markdown).
@@ -62,7 +63,6 @@ REQUIRED_ITEMS = {
     },
     "automated": {"automated": "whether there is automated decision-making, including profiling"},
 }
-TAG = re.compile(r"<[^>]+>")
 SECTION = re.compile(r'<h2 id="([\w-]+)">(.*?)(?=<h2 |\Z)', re.S)
 ITEM = re.compile(r'<(\w+)\b[^>]*\bclass="(?:[^"]*\s)?item-([\w-]+)(?:\s[^"]*)?"[^>]*>(.*?)</\1>', re.S)
 ID_ATTR = re.compile(r'(<h[1-6]\b[^>]*\bid=")([\w-]+)(")')
@@ -70,7 +70,7 @@ ID_ATTR = re.compile(r'(<h[1-6]\b[^>]*\bid=")([\w-]+)(")')
 
 def normalise(fragment: str) -> str:
     """Text of an HTML fragment: tags dropped, entities decoded, whitespace folded, NFC."""
-    text = html.unescape(TAG.sub(" ", fragment))
+    text = strip_tags(fragment)
     return unicodedata.normalize("NFC", " ".join(text.split()))
 
 
