@@ -11,8 +11,7 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from generator.cli import main  # noqa: E402
+from generator.cli.main import main  # the venv has optin installed (editable)
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- help:start -->", "<!-- help:end -->"

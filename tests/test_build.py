@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator import notices
-from generator.build import build
-from generator.cli import main
+from generator.cli.main import main
 from generator.errors import OptinError
-
-CAMPAIGNS = Path(__file__).resolve().parent.parent / "campaigns"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+from generator.pipeline.build import build
+from generator.site import notices
+from support import projects
+from support.projects import FIXTURES
 
 EXAMPLES = {"nordlys-sko": ["nb", "en", "de", "es", "ms"], "kedai-harmoni": ["ms", "en", "nb", "de", "es"]}
 PAGES = ["index.html", "privacy.html", "thanks.html", "confirm.html", "withdraw.html"]
@@ -124,20 +123,22 @@ def test_canonical_only_with_base_url(example_site, tmp_path):
     (tmp_path / "campaigns").mkdir()
     copy = tmp_path / "campaigns" / fixture.name
     copy.write_bytes(fixture.read_bytes())
-    result = build([copy], tmp_path / "site")
+    result = build(projects.project(tmp_path), [copy], tmp_path / "site")
     without = Page((tmp_path / "site" / "wa-only" / "en" / "index.html").read_text(encoding="utf-8"))
     assert not [link for link in without.links if link.get("rel") == "canonical"]
     assert not [w for w in result.warnings if "base_url" in w], "no advice for a campaign posting to localhost"
 
 
-def test_missing_base_url_with_public_endpoints_is_a_warning(tmp_path):
-    (tmp_path / "campaigns").mkdir()
-    for name in ("kedai-harmoni.yaml", "kedai-harmoni.approved.json"):
-        text = (CAMPAIGNS / name).read_text(encoding="utf-8")
-        (tmp_path / "campaigns" / name).write_text(text.replace("base_url: https://optin.kedaiharmoni.example\n", ""),
-                                                   encoding="utf-8")
-    result = CliRunner().invoke(main, ["build", str(tmp_path / "campaigns"), "--out", str(tmp_path / "site")])
-    assert result.exit_code == 0
+def test_missing_base_url_with_public_endpoints_is_a_warning(tmp_path, monkeypatch):
+    projects.example_project(tmp_path)
+    (tmp_path / "campaigns" / "nordlys-sko.yaml").unlink()
+    kedai = tmp_path / "campaigns" / "kedai-harmoni.yaml"
+    kedai.write_text(kedai.read_text(encoding="utf-8").replace("base_url: https://optin.kedaiharmoni.example\n", ""),
+                     encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exception is None and result.exit_code == 0, result.output
+    assert (tmp_path / "site" / "kedai-harmoni" / "ms" / "index.html").is_file()
     assert "base_url: not set: without JavaScript the forms send api.kedaiharmoni.example" in result.output
     assert "set `base_url:`" in result.output
 
@@ -149,34 +150,38 @@ def _digest(site: Path) -> dict[str, str]:
 
 def test_same_inputs_give_byte_identical_output(example_site, tmp_path):
     again = tmp_path / "again"
-    build([CAMPAIGNS], again)
+    build(projects.example_project(tmp_path / "project"), None, again)
     assert _digest(again) == _digest(example_site)
 
 
 def test_failed_build_keeps_previous_output(tmp_path):
+    project = projects.example_project(tmp_path)
+    nordlys = project.campaigns_dir / "nordlys-sko.yaml"
     out = tmp_path / "site"
-    build([CAMPAIGNS / "nordlys-sko.yaml"], out)
+    build(project, [nordlys], out)
     before = _digest(out)
     broken = tmp_path / "broken.yaml"
-    broken.write_text((CAMPAIGNS / "nordlys-sko.yaml").read_text().replace("channel: sms", "channel: pager"))
+    broken.write_text(nordlys.read_text().replace("channel: sms", "channel: pager"))
     with pytest.raises(OptinError):
-        build([broken], out)
+        build(project, [broken], out)
     assert _digest(out) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "temp folder cleaned up"
 
 
 def test_failure_late_in_the_build_keeps_previous_output(tmp_path, monkeypatch):
+    project = projects.example_project(tmp_path)
+    kedai = project.campaigns_dir / "kedai-harmoni.yaml"
     out = tmp_path / "site"
-    build([CAMPAIGNS / "kedai-harmoni.yaml"], out)
+    build(project, [kedai], out)
     before = _digest(out)
-    from generator import pages
+    from generator.site import pages
 
     def explode(*args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(pages, "write_site_index", explode)
     with pytest.raises(OSError):
-        build([CAMPAIGNS / "kedai-harmoni.yaml"], out)
+        build(project, [kedai], out)
     assert _digest(out) == before
 
 
@@ -184,13 +189,15 @@ def test_notice_markdown_rendered_once_per_campaign_and_locale(tmp_path, monkeyp
     calls = []
     real = notices._markdown
     monkeypatch.setattr(notices, "_markdown", lambda text: calls.append(1) or real(text))
-    result = build([CAMPAIGNS / "nordlys-sko.yaml"], tmp_path / "site")
+    project = projects.example_project(tmp_path)
+    result = build(project, [project.campaigns_dir / "nordlys-sko.yaml"], tmp_path / "site")
     # nordlys-sko has 5 locales; ms pages also carry the English notice (PDPA s.7(3)).
     assert len(calls) == 5 + 1
     assert result.pages > 5 * len(PAGES)
 
 
-def test_new_writes_a_starter_that_builds(tmp_path):
+def test_new_writes_a_starter_that_builds(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     result = runner.invoke(main, ["new", "summer-sale", "--dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -198,7 +205,7 @@ def test_new_writes_a_starter_that_builds(tmp_path):
     assert path.read_text().count("#") > 10, "the starter is commented"
     out = tmp_path / "out"
     result = runner.invoke(main, ["build", str(path), "--out", str(out)])
-    assert result.exit_code == 0, result.output
+    assert result.exception is None and result.exit_code == 0, result.output
     assert (out / "summer-sale" / "en" / "index.html").is_file()
     again = runner.invoke(main, ["new", "summer-sale", "--dir", str(tmp_path)])
     assert again.exit_code == 2 and "already exists" in again.output
@@ -207,8 +214,9 @@ def test_new_writes_a_starter_that_builds(tmp_path):
 
 
 def test_build_without_arguments_builds_campaigns_folder(tmp_path, monkeypatch):
-    monkeypatch.chdir(CAMPAIGNS.parent)
+    projects.example_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "site"
-    result = CliRunner().invoke(main, ["build", "--out", str(out)])
-    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exception is None and result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["assets", "kedai-harmoni", "nordlys-sko"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,59 +12,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator import i18n
-from generator.check_rules import RULES
-from generator.cli import main
+from generator.check.run import rules
+from generator.cli.main import main
+from support import forms, projects
+from support.projects import REPO
 
-ROOT = Path(__file__).resolve().parent.parent
+RULES = rules(browser=False)  # the static rules
 EN = "nordlys-sko/en/"
 NB = "nordlys-sko/nb/"
 
 
-# --- helpers (also used by test_check_browser.py) ------------------------------------------
-
-def run_check(site: Path, *args: str) -> tuple[int, dict | str]:
-    """`optin check SITE --format json ARGS`: (exit code, parsed JSON or the raw output)."""
-    result = CliRunner().invoke(main, ["check", str(site), "--format", "json", *args])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    try:
-        return result.exit_code, json.loads(result.output)
-    except ValueError:
-        return result.exit_code, result.output
-
-
-def run_check_process(site: Path, *args: str, timeout: int = 600) -> tuple[int, dict | str]:
-    """The same through the installed `optin` command in its own process: needed for --browser
-    when pytest-playwright's session already runs Playwright's event loop in this process."""
-    optin = Path(sys.executable).with_name("optin")
-    proc = subprocess.run([str(optin), "check", str(site), "--format", "json", *args],
-                          capture_output=True, text=True, timeout=timeout)
-    try:
-        return proc.returncode, json.loads(proc.stdout)
-    except ValueError:
-        return proc.returncode, proc.stdout + proc.stderr
-
-
-def copy_site(site: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "site"
-    shutil.copytree(site, out)
-    return out
-
-
-def edit(site: Path, rel: str, pattern: str, replacement: str, count: int = 1) -> None:
-    """Regex-edit one file of a site (`rel` may be a glob); fails loudly if the pattern no
-    longer matches, so a stale fixture can never silently test nothing."""
-    [path] = sorted(site.glob(rel))
-    text = path.read_text(encoding="utf-8")
-    new, made = re.subn(pattern, replacement, text, count=count, flags=re.S)
-    assert made, f"fixture is stale: {pattern!r} not found in {rel}"
-    path.write_text(new, encoding="utf-8")
-
-
-def failures(report: dict, rule: str | None = None, page: str | None = None) -> list[dict]:
-    return [f for f in report["failures"]
-            if (rule is None or f["rule"] == rule) and (page is None or f["page"] == page)]
+from support.checks import copy_site, edit, failures, project_file, run_check, run_check_process  # noqa: F401
 
 
 # --- the example site ------------------------------------------------------------------------
@@ -101,7 +58,8 @@ def test_exit_code_zero_when_clean(example_site):
 def test_installed_command_gates_the_example_site(example_site):
     """What CI and a marketer run: the real `optin` entry point, exit code 0, a one-line OK."""
     optin = Path(sys.executable).with_name("optin")
-    proc = subprocess.run([str(optin), "check", str(example_site)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([str(optin), "check", str(example_site)], capture_output=True, text=True, timeout=120,
+                          cwd=example_site.parent)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
     assert proc.stdout.startswith("OK: ")
 
@@ -110,16 +68,13 @@ def build_fixture_campaigns(tmp_path: Path) -> Path:
     """Build the form fixture campaigns (SMS only, email only, WhatsApp + email, name/birthday
     fields...) from temporary copies of their files, as building writes notice archives next to
     the YAML: nothing may be left in the repository. Returns the built site."""
-    from generator.build import build
+    from generator.pipeline.build import build
 
-    fixtures = ROOT / "tests" / "fixtures" / "form"
+    fixtures = forms.HERE
     before = sorted(p.relative_to(fixtures) for p in fixtures.rglob("*"))
-    campaigns = tmp_path / "campaigns"
-    campaigns.mkdir()
-    for source in sorted(fixtures.glob("*.yaml")):
-        shutil.copy(source, campaigns / source.name)
+    campaigns = forms.copy_campaigns(tmp_path / "campaigns", [fixtures])
     assert {"fields.yaml", "email-only.yaml", "sms-only.yaml"} <= {p.name for p in campaigns.iterdir()}
-    build([campaigns], tmp_path / "fixture-site")
+    build(projects.project(tmp_path), [campaigns], tmp_path / "fixture-site")
     assert sorted(p.relative_to(fixtures) for p in fixtures.rglob("*")) == before, "the build wrote into the repo"
     return tmp_path / "fixture-site"
 
@@ -139,26 +94,30 @@ def test_campaign_files_instead_of_manifest(example_site, tmp_path):
         manifest.unlink()
     _, without = run_check(site, "--page", f"{EN}*")
     assert failures(without, "manifest")
-    code, report = run_check(site, "--page", f"{EN}*", "--campaigns", str(ROOT / "campaigns"))
+    code, report = run_check(site, "--page", f"{EN}*", "--campaigns",
+                             str(projects.copy_examples(tmp_path / "campaigns")))
     assert code == 0 and report["failures"] == []
 
 
 def test_table_output_and_exit_codes(example_site, tmp_path):
     site = copy_site(example_site, tmp_path)
     edit(site, f"{EN}index.html", r'(<input type="checkbox")', r'\1 checked')
-    result = CliRunner().invoke(main, ["check", str(site), "--page", f"{EN}index.html"])
+    config = ["-f", str(project_file(site))]
+    result = CliRunner().invoke(main, [*config, "check", str(site), "--page", f"{EN}index.html"])
     assert result.exit_code == 1
     row = next(line for line in result.output.splitlines() if "checkbox-checked" in line)
     assert row.startswith(f"{EN}index.html") and "input#purpose-" in row
     assert "failure(s)" in result.output.splitlines()[-1]
-    missing = CliRunner().invoke(main, ["check", str(tmp_path / "nothing")])
-    assert missing.exit_code == 2 and "not a folder" in missing.output and "Traceback" not in missing.output
-    nomatch = CliRunner().invoke(main, ["check", str(site), "--page", "nope/*"])
+    missing = CliRunner().invoke(main, [*config, "check", str(tmp_path / "nothing")])
+    assert missing.exit_code == 2 and "not a folder" in missing.output
+    assert isinstance(missing.exception, SystemExit)
+    nomatch = CliRunner().invoke(main, [*config, "check", str(site), "--page", "nope/*"])
     assert nomatch.exit_code == 2 and "no page" in nomatch.output
+    assert isinstance(nomatch.exception, SystemExit)
 
 
 def _readme_section() -> str:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
     return readme.split("## Before publishing: `optin check`", 1)[1].split("\n## ", 1)[0]
 
 
@@ -181,23 +140,24 @@ def test_json_format_is_stable_and_documented(example_site, tmp_path):
 
 
 def test_readme_lists_every_rule():
-    from generator.check_browser import RULES as BROWSER_RULES
+    from generator.check.browser import RULES as BROWSER_RULES
 
     first_cells = re.findall(r"^\| (`[^|]+) \|", _readme_section(), flags=re.M)
     ids = {rule for cell in first_cells for rule in re.findall(r"`([a-z-]+)`", cell)} - {"--browser"}
     assert ids == set(RULES) | set(BROWSER_RULES)
 
 
-def test_list_rules():
+def test_list_rules(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["check", "--list-rules"])
-    assert result.exit_code == 0
+    assert result.exception is None and result.exit_code == 0
     ids = {line.split()[0] for line in result.output.splitlines()}
     assert set(RULES) | {"axe", "console-error", "csp-violation", "network"} == ids
 
 
 # --- one broken site per rule ------------------------------------------------------------------
 
-LEFTOVER = max(i18n.english_ui_strings(), key=len)
+LEFTOVER = max(projects.builtin_locales().english_ui_strings(), key=len)
 CSP_META = r'<meta http-equiv="Content-Security-Policy"[^>]*>'
 # (rule, page that must be reported, element that must be named or "", edits: (file, regex, replacement))
 BROKEN = {
@@ -369,13 +329,13 @@ def test_csp_host_source_without_scheme_is_the_endpoint(example_site, tmp_path):
     assert code == 0 and report["failures"] == []
 
 
-def test_channel_names_follow_the_page_language(example_site, tmp_path):
+def test_channel_names_follow_the_page_language(locales):
     """A German label must name the channel in German; 'Correos electrónicos' names 'correo
     electrónico' (inflection tolerated)."""
-    from generator.check_i18n import channel_pattern
+    from generator.check.rules.language import channel_pattern
 
-    es = channel_pattern("es", "email")
-    if i18n.translations("es").ugettext("email") == "correo electrónico":
+    es = channel_pattern(locales, "es", "email")
+    if locales.translations("es").ugettext("email") == "correo electrónico":
         assert es.search("Correos electrónicos de Kedai Harmoni")
-    assert channel_pattern("en", "email").search("Emails from Kedai Harmoni")
-    assert not channel_pattern("en", "sms").search("Messages from Kedai Harmoni")
+    assert channel_pattern(locales, "en", "email").search("Emails from Kedai Harmoni")
+    assert not channel_pattern(locales, "en", "sms").search("Messages from Kedai Harmoni")

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from support.projects import REPO as ROOT
 
 
 def test_readme_command_reference_is_current():
@@ -14,7 +13,7 @@ def test_readme_command_reference_is_current():
 
 
 def test_every_command_has_a_readme_section():
-    from generator.cli import main
+    from generator.cli.main import main
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name in main.commands:

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "form"))
-import formsupport as fs  # noqa: E402
-
-from generator import i18n  # noqa: E402
-from generator.build import build  # noqa: E402
-from generator.campaign import load  # noqa: E402
-from generator.errors import OptinError  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
+from generator.campaign.model import load
+from generator.errors import OptinError
+from generator.i18n.formatting import months
+from generator.pipeline.build import build
+from generator.project import package_data
+from support import forms as fs
+from support import projects
 
 
 class Tags(HTMLParser):
@@ -53,8 +50,19 @@ class Tags(HTMLParser):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("form")
-    build([fs.copy_examples(root / "campaigns"), fs.copy_campaigns(root / "fixtures", [fs.HERE])], root / "site")
+    project = projects.project(root)
+    build(project, [fs.copy_examples(root / "campaigns"), fs.copy_campaigns(root / "fixtures", [fs.HERE])],
+          root / "site")
     return root / "site"
+
+
+def campaign_of(site: Path, name: str):
+    """The copy of campaign `name` the site was built from (an example or a form fixture)."""
+    root = site.parent
+    path = root / "campaigns" / f"{name}.yaml"
+    campaign, problems = load(path if path.exists() else root / "fixtures" / f"{name}.yaml", projects.project(root))
+    assert not problems
+    return campaign
 
 
 def signup_pages(site: Path):
@@ -75,9 +83,7 @@ def test_no_input_is_ever_checked(site):
 @pytest.mark.parametrize("name", ["wa-only", "sms-only", "email-only", "wa-email", "fields", "nordlys-sko",
                                   "kedai-harmoni"])
 def test_fields_match_the_purposes(site, name):
-    path = (ROOT / "campaigns" / f"{name}.yaml") if (ROOT / "campaigns" / f"{name}.yaml").exists() else fs.fixture(name)
-    campaign, problems = load(path)
-    assert not problems
+    campaign = campaign_of(site, name)
     for lang in campaign.locales:
         page = Tags((site / name / lang / "index.html").read_text(encoding="utf-8"))
         visible = {a["name"] for a in page.find("input") if a.get("type") not in ("hidden", "checkbox")}
@@ -93,17 +99,16 @@ def test_fields_match_the_purposes(site, name):
         assert (phone_ids in needed) == campaign.needs_phone
 
 
-def test_summary_says_who_what_how_long_how_to_withdraw(site):
+def test_summary_says_who_what_how_long_how_to_withdraw(site, locales):
     for name in ("nordlys-sko", "kedai-harmoni", "sms-only"):
-        path = ROOT / "campaigns" / f"{name}.yaml"
-        campaign, _ = load(path if path.exists() else fs.fixture(name))
+        campaign = campaign_of(site, name)
         for lang in campaign.locales:
             html = (site / name / lang / "index.html").read_text(encoding="utf-8")
-            t = i18n.translations(lang)
+            t = locales.translations(lang)
             summary = html[html.index('<div class="summary" lang="%s">' % lang):]
             summary = summary[:summary.index("</div>")]
             assert campaign.controller.name in summary  # who
-            assert i18n.months(campaign.purposes[0].retention_months, lang) in summary  # how long
+            assert months(campaign.purposes[0].retention_months, lang) in summary  # how long
             assert t.ugettext("You can withdraw your consent at any time.") in summary
             assert 'href="withdraw.html"' in summary and 'href="privacy.html"' in summary
             for p in campaign.purposes:
@@ -132,7 +137,7 @@ def test_malay_pages_show_malay_and_english(site):
     assert "You can withdraw your consent at any time." in english and 'href="privacy.html"' in english
 
 
-def test_script_messages_are_complete_and_translated(site):
+def test_script_messages_are_complete_and_translated(site, locales):
     keys = {"summary_title", "no_purpose", "phone_missing", "phone_invalid", "email_missing", "email_invalid",
             "name_missing", "birthday_missing", "sending", "sent", "network", "server", "rate_limited", "rejected"}
     english = json.loads(Tags((site / "fields" / "en" / "index.html").read_text()).json_blocks["optin-messages"])
@@ -140,14 +145,14 @@ def test_script_messages_are_complete_and_translated(site):
     for lang in fs.LOCALES:
         messages = json.loads(Tags((site / "fields" / lang / "index.html").read_text()).json_blocks["optin-messages"])
         assert set(messages) == keys and all(messages.values())
-        t = i18n.translations(lang)
+        t = locales.translations(lang)
         for key in keys - {"phone_invalid"}:  # phone_invalid has the calling code filled in
             assert messages[key] == t.ugettext(english[key]), (lang, key)
         assert "+47" in messages["phone_invalid"]
 
 
 def test_script_contains_no_user_facing_text():
-    source = (ROOT / "themes" / "default" / "static" / "optin.js").read_text(encoding="utf-8")
+    source = (package_data("themes") / "default" / "static" / "optin.js").read_text(encoding="utf-8")
     code = re.sub(r"/\*.*?\*/|//[^\n]*", "", source, flags=re.S)
     literals = re.findall(r'"((?:[^"\\]|\\.)*)"', code)
     assert literals
@@ -156,7 +161,7 @@ def test_script_contains_no_user_facing_text():
 
 
 def test_csp_allows_exactly_the_endpoints(site):
-    campaign, _ = load(ROOT / "campaigns" / "nordlys-sko.yaml")
+    campaign = campaign_of(site, "nordlys-sko")
     html = (site / "nordlys-sko" / "nb" / "index.html").read_text(encoding="utf-8")
     [meta] = Tags(html).find("meta", **{"http-equiv": "Content-Security-Policy"})
     policy = dict(d.strip().split(" ", 1) for d in meta["content"].split(";"))
@@ -177,12 +182,12 @@ def _campaign_with(tmp_path: Path, replace: tuple[str, str]) -> Path:
 def test_a_pre_ticked_purpose_is_a_build_error(tmp_path):
     path = _campaign_with(tmp_path, ("    purpose: offers\n", "    purpose: offers\n    checked: true\n"))
     with pytest.raises(OptinError) as err:
-        build([path], tmp_path / "out")
+        build(projects.project(tmp_path), [path], tmp_path / "out")
     assert "pre-ticked" in str(err.value.format_message()) and not (tmp_path / "out").exists()
 
 
 def test_brand_colours_that_fail_contrast_are_a_build_error(tmp_path):
     path = _campaign_with(tmp_path, ("  name: Bare WhatsApp\n", '  name: Bare WhatsApp\n  colors:\n    primary: "#7fb3ff"\n'))
     with pytest.raises(OptinError) as err:
-        build([path], tmp_path / "out")
+        build(projects.project(tmp_path), [path], tmp_path / "out")
     assert "contrast" in str(err.value.format_message())

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_check import build_fixture_campaigns
+
+from support import forms
 
 FIXTURES = "zz-fixtures"  # the fixture campaigns' site, next to the example site
 CONTROL = f"{FIXTURES}/zz-control/invalid.html"  # in the fixtures' tree: proves the checker reads it
@@ -36,7 +37,7 @@ def test_every_page_is_valid_html(example_site, tmp_path):
     _java_or_skip()
     root = tmp_path / "site"
     shutil.copytree(example_site, root)
-    shutil.copytree(build_fixture_campaigns(tmp_path), root / FIXTURES)
+    shutil.copytree(forms.build_site(tmp_path / "fixture-site", [forms.HERE]), root / FIXTURES)
     (root / CONTROL).parent.mkdir(parents=True)
     (root / CONTROL).write_text(INVALID, encoding="utf-8")
     pages = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.html"))

@@ -2,7 +2,6 @@
 plural forms and CLDR names, and broken placeholders reported with their .po line."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -11,8 +10,15 @@ from pathlib import Path
 import pytest
 from babel.messages.catalog import Catalog
 
-from generator import LOCALES_DIR, ROOT, i18n, validate
+from generator.campaign import validate
+from generator.i18n import workflow
+from generator.i18n.catalogs import po_path, pot_path, read_catalog
+from generator.i18n.formatting import language_name, months
+from generator.i18n.locales import Locales
+from generator.project import package_data
+from support.projects import REPO
 
+LOCALES_DIR = package_data("locales")  # the built-in locales: read only here
 LOCALES = ["nb", "de", "ms", "en", "es"]
 SAME_IN_EVERY_LANGUAGE = {"WhatsApp", "SMS"}  # brand and channel names
 MSGFMT = shutil.which("msgfmt")
@@ -35,45 +41,45 @@ def ids(catalog: Catalog) -> set[str]:
 @pytest.fixture(scope="module")
 def fresh() -> Catalog:
     """The strings the templates and the generator use right now (not the committed pot)."""
-    return i18n.extract(ROOT)
+    return workflow.extract(REPO)
 
 
-def test_the_five_locales_are_supported():
-    assert set(LOCALES) <= set(i18n.supported())
+def test_the_five_locales_are_supported(locales):
+    assert set(LOCALES) <= set(locales.supported())
 
 
 @pytest.mark.parametrize("lang", LOCALES)
-def test_catalog_is_complete(lang):
-    rep = i18n.report(lang)
+def test_catalog_is_complete(lang, locales):
+    rep = locales.report(lang)
     assert rep.missing == [], f"{lang}: untranslated: {rep.missing}"
     assert rep.fuzzy == [], f"{lang}: fuzzy: {rep.fuzzy}"
     assert rep.errors == [], f"{lang}: placeholder errors: {rep.errors}"
     assert rep.obsolete == [], f"{lang}: obsolete entries left over: {rep.obsolete}"
-    assert len(rep.translated) == len(ids(i18n.read_catalog(i18n.pot_path()))) > 50
+    assert len(rep.translated) == len(ids(read_catalog(pot_path(LOCALES_DIR)))) > 50
 
 
 def test_template_is_up_to_date(fresh):
     """A string added to a template or to the generator must be extracted into messages.pot."""
-    pot = ids(i18n.read_catalog(i18n.pot_path()))
+    pot = ids(read_catalog(pot_path(LOCALES_DIR)))
     assert ids(fresh) - pot == set(), "run `optin i18n extract` and `optin i18n update`"
     assert pot - ids(fresh) == set(), "messages.pot lists strings nothing uses: run `optin i18n extract`"
 
 
 @pytest.mark.parametrize("lang", LOCALES)
-def test_every_string_in_use_is_translated(lang, fresh):
+def test_every_string_in_use_is_translated(lang, fresh, locales):
     """Fails when a new template/Python string is not translated in every catalog."""
-    rep = i18n.report(lang, template=fresh)
+    rep = locales.report(lang, template=fresh)
     assert rep.missing == [] and rep.fuzzy == [], f"{lang} lacks: {rep.missing + rep.fuzzy}"
 
 
 def test_english_catalog_is_the_source():
-    catalog = i18n.read_catalog(i18n.po_path("en"), "en")
+    catalog = read_catalog(po_path(LOCALES_DIR, "en"), "en")
     assert [m.id for m in catalog if m.id and m.string != m.id] == []
 
 
 @pytest.mark.parametrize("lang", [lang for lang in LOCALES if lang != "en"])
 def test_translations_are_not_english_copies(lang):
-    catalog = i18n.read_catalog(i18n.po_path(lang), lang)
+    catalog = read_catalog(po_path(LOCALES_DIR, lang), lang)
     copies = [m.id for m in catalog if m.id and m.string == m.id and m.id not in SAME_IN_EVERY_LANGUAGE]
     assert copies == []
 
@@ -81,37 +87,38 @@ def test_translations_are_not_english_copies(lang):
 @pytest.mark.parametrize("lang", LOCALES)
 def test_translations_keep_markup(lang):
     """Links inside messages survive translation (same number of <a> tags, same href)."""
-    for message in i18n.read_catalog(i18n.po_path(lang), lang):
+    for message in read_catalog(po_path(LOCALES_DIR, lang), lang):
         if message.id and "<a " in message.id:
             assert message.string.count('<a href="%(url)s">') == 1 and message.string.count("</a>") == 1
 
 
 def test_plural_forms_per_locale():
-    headers = {lang: i18n.read_catalog(i18n.po_path(lang), lang).plural_forms for lang in LOCALES}
+    headers = {lang: read_catalog(po_path(LOCALES_DIR, lang), lang).plural_forms for lang in LOCALES}
     assert headers["ms"] == "nplurals=1; plural=0;"  # Malay has no grammatical plural
     for lang in ("nb", "de", "en", "es"):
         assert headers[lang] == "nplurals=2; plural=(n != 1);"
-    assert (i18n.months(1, "nb"), i18n.months(24, "nb")) == ("1 måned", "24 måneder")
-    assert (i18n.months(1, "de"), i18n.months(24, "de")) == ("1 Monat", "24 Monate")
-    assert (i18n.months(1, "es"), i18n.months(24, "es")) == ("1 mes", "24 meses")
-    assert (i18n.months(1, "ms"), i18n.months(24, "ms")) == ("1 bulan", "24 bulan")
-    assert (i18n.months(1, "en"), i18n.months(24, "en")) == ("1 month", "24 months")
+    assert (months(1, "nb"), months(24, "nb")) == ("1 måned", "24 måneder")
+    assert (months(1, "de"), months(24, "de")) == ("1 Monat", "24 Monate")
+    assert (months(1, "es"), months(24, "es")) == ("1 mes", "24 meses")
+    assert (months(1, "ms"), months(24, "ms")) == ("1 bulan", "24 bulan")
+    assert (months(1, "en"), months(24, "en")) == ("1 month", "24 months")
 
 
 def test_language_names_come_from_cldr():
-    assert [i18n.language_name(lang) for lang in LOCALES] == [
+    assert [language_name(lang) for lang in LOCALES] == [
         "Norsk bokmål", "Deutsch", "Melayu", "English", "Español"]
 
 
 @pytest.mark.parametrize("lang", LOCALES)
 def test_msgfmt_accepts_catalog(lang, msgfmt):
-    run = subprocess.run([msgfmt, "--check", "--statistics", "-o", "/dev/null", str(i18n.po_path(lang))],
+    run = subprocess.run([msgfmt, "--check", "--statistics", "-o", "/dev/null", str(po_path(LOCALES_DIR, lang))],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert "untranslated" not in run.stderr and "fuzzy" not in run.stderr, run.stderr
 
 
 def _copy_locales(tmp_path: Path) -> Path:
+    """A copy of the built-in locales: tests that change catalogs never touch the real ones."""
     target = tmp_path / "locales"
     shutil.copytree(LOCALES_DIR, target)
     return target
@@ -130,19 +137,19 @@ def _break_placeholder(po: Path, msgid: str, old: str, new: str) -> int:
 
 def test_broken_placeholder_is_reported_with_file_and_line(tmp_path):
     locales = _copy_locales(tmp_path)
-    po = i18n.po_path("de", locales)
+    po = po_path(locales, "de")
     line = _break_placeholder(po, "Get messages from %(brand)s", "%(brand)s", "%(marke)s")
-    errors = i18n.report("de", locales).errors
+    errors = Locales(locales).report("de").errors
     assert len(errors) == 1
     assert errors[0].file == str(po) and errors[0].line == line
     assert f"{po}:{line}" in str(errors[0]) and "%(brand)s" in str(errors[0]) and "%(marke)s" in str(errors[0])
-    assert i18n.report("nb", locales).errors == []
+    assert Locales(locales).report("nb").errors == []
 
 
 def test_msgfmt_check_rejects_a_broken_placeholder(tmp_path, msgfmt):
     """The msgfmt test above can fail: the same broken catalog is rejected."""
     locales = _copy_locales(tmp_path)
-    po = i18n.po_path("es", locales)
+    po = po_path(locales, "es")
     _break_placeholder(po, "Get messages from %(brand)s", "%(brand)s", "%(marca)s")
     run = subprocess.run([msgfmt, "--check", "-o", "/dev/null", str(po)], capture_output=True, text=True)
     assert run.returncode != 0 and "'brand'" in run.stderr
@@ -150,14 +157,14 @@ def test_msgfmt_check_rejects_a_broken_placeholder(tmp_path, msgfmt):
 
 def test_missing_and_fuzzy_strings_are_reported(tmp_path):
     locales = _copy_locales(tmp_path)
-    po = i18n.po_path("nb", locales)
-    catalog = i18n.read_catalog(po, "nb")
+    po = po_path(locales, "nb")
+    catalog = read_catalog(po, "nb")
     catalog["Back to sign-up"].string = ""
     catalog["Skip to content"].flags.add("fuzzy")
-    i18n._write(catalog, po)
-    rep = i18n.report("nb", locales)
+    workflow.write(catalog, po)
+    rep = Locales(locales).report("nb")
     assert rep.missing == ["Back to sign-up"] and rep.fuzzy == ["Skip to content"]
-    t = i18n.translations("nb", locales)
+    t = Locales(locales).translations("nb")
     assert t.ugettext("Back to sign-up") == "Back to sign-up"  # English fallback
     assert t.ugettext("Skip to content") == "Skip to content"
     assert t.ugettext("Language") == "Språk"
@@ -166,22 +173,21 @@ def test_missing_and_fuzzy_strings_are_reported(tmp_path):
 def test_schema_locales_follow_the_locales_folder(tmp_path):
     locales = _copy_locales(tmp_path)
     shutil.copytree(locales / "nb", locales / "sv")
-    schema = i18n.schema_with_locales(_fresh_schema(), locales)
+    schema = validate.schema(tuple(Locales(locales).supported()))
     assert schema["properties"]["locales"]["items"]["enum"] == ["nb", "de", "ms", "en", "es", "sv"]
     assert "sv" in schema["properties"]["notice"]["properties"]
     assert "sv" in schema["properties"]["purposes"]["items"]["properties"]["wording"]["properties"]
     (locales / "sv" / "notice.md").unlink()  # a catalog alone is not enough: the notice is needed too
-    schema = i18n.schema_with_locales(_fresh_schema(), locales)
+    schema = validate.schema(tuple(Locales(locales).supported()))
     assert "sv" not in schema["properties"]["default_locale"]["enum"]
 
 
-def _fresh_schema() -> dict:
-    return json.loads((ROOT / "generator" / "schema" / "campaign.schema.json").read_text())
-
-
-def test_validation_uses_the_discovered_locales():
-    assert set(validate.schema()["properties"]["locales"]["items"]["enum"]) == set(i18n.supported()) and \
-        set(validate.schema()["properties"]["locales"]["items"]["enum"]) >= set(LOCALES)
+def test_validation_uses_the_discovered_locales(locales):
+    supported = tuple(locales.supported())
+    enum = validate.schema(supported)["properties"]["locales"]["items"]["enum"]
+    assert set(enum) == set(supported) >= set(LOCALES)
+    assert set(validate.schema_file()["properties"]["locales"]["items"]["enum"]) == set(supported), \
+        "the schema file editors use lists the built-in locales"
 
 
 def test_plural_messages_follow_each_locales_plural_rule(tmp_path):
@@ -189,25 +195,25 @@ def test_plural_messages_follow_each_locales_plural_rule(tmp_path):
     locale's rule: two in Norwegian, one in Malay; a missing form is reported as missing."""
     locales = _copy_locales(tmp_path)
     singular, plural = "%(num)s message", "%(num)s messages"
-    pot = i18n.read_catalog(i18n.pot_path(locales))
+    pot = read_catalog(pot_path(locales))
     pot.add((singular, plural), locations=[("themes/default/templates/x.html", 1)])
-    i18n.write_template(pot, locales)
-    i18n.update(locales)
+    workflow.write_template(pot, locales)
+    workflow.update(locales, read_catalog(pot_path(locales)))
     forms = {"nb": ("%(num)s melding", "%(num)s meldinger"), "ms": ("%(num)s mesej",)}
     for lang, strings in forms.items():
-        path = i18n.po_path(lang, locales)
-        catalog = i18n.read_catalog(path, lang)
+        path = po_path(locales, lang)
+        catalog = read_catalog(path, lang)
         assert len(catalog[singular].string) == catalog.num_plurals == len(strings)
         catalog[singular].string = strings
-        i18n._write(catalog, path)
-        assert singular in i18n.report(lang, locales).translated
-    nb = i18n.translations("nb", locales)
+        workflow.write(catalog, path)
+        assert singular in Locales(locales).report(lang).translated
+    nb = Locales(locales).translations("nb")
     assert [nb.ungettext(singular, plural, n) % {"num": n} for n in (1, 2)] == ["1 melding", "2 meldinger"]
-    ms = i18n.translations("ms", locales)
+    ms = Locales(locales).translations("ms")
     assert [ms.ungettext(singular, plural, n) % {"num": n} for n in (1, 2)] == ["1 mesej", "2 mesej"]
-    assert singular in i18n.report("de", locales).missing
-    catalog = i18n.read_catalog(i18n.po_path("nb", locales), "nb")
+    assert singular in Locales(locales).report("de").missing
+    catalog = read_catalog(po_path(locales, "nb"), "nb")
     catalog[singular].string = ("%(num)s melding", "")
-    i18n._write(catalog, i18n.po_path("nb", locales))
-    assert singular in i18n.report("nb", locales).missing
-    assert i18n.read_catalog(i18n.po_path("en", locales), "en")[singular].string == (singular, plural)
+    workflow.write(catalog, po_path(locales, "nb"))
+    assert singular in Locales(locales).report("nb").missing
+    assert read_catalog(po_path(locales, "en"), "en")[singular].string == (singular, plural)

@@ -8,14 +8,11 @@ from __future__ import annotations
 import json
 import shutil
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
-from generator import i18n
-from generator.build import build
-
-CAMPAIGNS = Path(__file__).resolve().parent.parent / "campaigns"  # not from conftest: tests/browser has one too
+from generator.pipeline.build import build
+from support import projects
 
 TEXT_ATTRIBUTES = {"alt", "title", "aria-label", "placeholder"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -82,7 +79,7 @@ def english_in(text: str) -> list[str]:
     return [s for s in ENGLISH if s in text]
 
 
-ENGLISH = i18n.english_ui_strings()
+ENGLISH = projects.builtin_locales().english_ui_strings()
 
 
 def campaign_data(campaign) -> list[str]:
@@ -101,12 +98,12 @@ def campaign_data(campaign) -> list[str]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The example campaigns, copied without any archived notices, built once."""
-    folder = tmp_path_factory.mktemp("campaigns")
-    for file in CAMPAIGNS.iterdir():
+    project = projects.project(tmp_path_factory.mktemp("i18n-pages"))
+    project.campaigns_dir.mkdir()
+    for file in projects.example_files():
         if file.is_file():
-            shutil.copy(file, folder / file.name)
-    out = tmp_path_factory.mktemp("i18n-pages") / "site"
-    return build([folder], out)
+            shutil.copy(file, project.campaigns_dir / file.name)
+    return build(project)
 
 
 def test_english_catalog_gives_recognisable_strings():

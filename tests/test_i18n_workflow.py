@@ -13,24 +13,28 @@ from pathlib import Path
 
 import pytest
 
-from generator import ROOT
-from generator.i18n import po_path, read_catalog
+from generator.i18n.catalogs import po_path, read_catalog
+from generator.i18n.workflow import write
+from support.projects import REPO, example_files
 
 NORDLYS = "campaigns/nordlys-sko.yaml"
 
 
 class Sandbox:
+    """A copy of optin's own checkout: its project root's locales/ are the built-in ones, so
+    `optin i18n` acts on them directly (as a translator working on optin does)."""
+
     def __init__(self, root: Path):
         self.root = root
         self.locales = root / "locales"
 
     def optin(self, *args: str) -> subprocess.CompletedProcess:
         env = {**os.environ, "PYTHONPATH": str(self.root)}
-        return subprocess.run([sys.executable, "-c", "from generator.cli import main; main()", *args],
+        return subprocess.run([sys.executable, "-c", "from generator.cli.main import main; main()", *args],
                               cwd=self.root, env=env, capture_output=True, text=True, timeout=120)
 
     def po(self, lang: str) -> Path:
-        return po_path(lang, self.locales)
+        return po_path(self.locales, lang)
 
     def edit_po(self, lang: str, msgid: str, old: str, new: str) -> int:
         """Replace `old` by `new` in the msgstr of `msgid` (one line); return the msgid's line."""
@@ -49,10 +53,10 @@ def sandbox(tmp_path) -> Sandbox:
     root = tmp_path / "project"
     skip = shutil.ignore_patterns("__pycache__", "*.pyc")
     for folder in ("generator", "themes", "locales"):
-        shutil.copytree(ROOT / folder, root / folder, ignore=skip)
-    shutil.copy(ROOT / "babel.cfg", root / "babel.cfg")
+        shutil.copytree(REPO / folder, root / folder, ignore=skip)
+    shutil.copy(REPO / "babel.cfg", root / "babel.cfg")
     (root / "campaigns").mkdir()
-    for file in (ROOT / "campaigns").iterdir():
+    for file in example_files():  # without their notice archives
         if file.is_file():
             shutil.copy(file, root / "campaigns" / file.name)
     return Sandbox(root)
@@ -75,8 +79,7 @@ def test_missing_translation_falls_back_to_english_with_a_warning(sandbox):
     sandbox.edit_po("nb", "Get messages from %(brand)s", "Få meldinger fra %(brand)s", "")
     catalog = read_catalog(sandbox.po("nb"), "nb")
     catalog["Skip to content"].flags.add("fuzzy")
-    from generator.i18n import _write
-    _write(catalog, sandbox.po("nb"))
+    write(catalog, sandbox.po("nb"))
 
     run = sandbox.optin("build", NORDLYS, "--out", "site")
     assert run.returncode == 0, run.stderr
@@ -186,8 +189,7 @@ def test_a_new_locale_is_data_only(sandbox):
     for message in catalog:
         if message.id:  # a translator's work; unlisted strings left as the English text
             message.string = SWEDISH.get(message.id, message.id)
-    from generator.i18n import _write
-    _write(catalog, po)
+    write(catalog, po)
     status = sandbox.optin("i18n", "status")
     assert status.returncode == 1, "the notice is still the English copy"
     assert re.search(r"^sv\s+\d+\s+100%\s+0\s+0\s+0\s+ENGLISH\s+yes$", status.stdout, re.M), status.stdout

@@ -1,4 +1,4 @@
-"""Privacy notices (issue 4): Art. 13 / PDPA s.7 completeness checked on the RENDERED notice,
+"""Privacy notices: Art. 13 / PDPA s.7 completeness checked on the RENDERED notice,
 authorities per jurisdiction, Babel retention, versions in footer and form, permanent versions."""
 from __future__ import annotations
 
@@ -9,18 +9,21 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator import notices
-from generator.build import build
-from generator.cli import main
+from generator.cli.main import main
+from generator.pipeline.build import build
+from generator.project import package_data
+from generator.site import notices
+from support import projects
+from support.projects import FIXTURES as ALL_FIXTURES
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notices"
+FIXTURES = ALL_FIXTURES / "notices"
 RIGHTS = ["right-access", "right-rectification", "right-erasure", "right-restriction", "right-objection",
           "right-portability"]
 
 
 def campaign_copy(tmp_path: Path, name: str = "fjord-solo", edit=None) -> Path:
-    """The fixture campaign in its own folder (the build archives notices next to it)."""
+    """The fixture campaign in the campaigns folder of a project in `tmp_path` (the build
+    archives notices next to it)."""
     folder = tmp_path / "campaigns"
     folder.mkdir(exist_ok=True)
     text = (FIXTURES / f"{name}.yaml").read_text(encoding="utf-8")
@@ -30,12 +33,17 @@ def campaign_copy(tmp_path: Path, name: str = "fjord-solo", edit=None) -> Path:
 
 
 @pytest.fixture
-def locales(tmp_path, monkeypatch):
-    """A private copy of locales/ that the notices are rendered from."""
+def own_locales(tmp_path):
+    """The project in `tmp_path` gets its own copy of the locales: its notices are rendered
+    instead of the built-in ones, which stay untouched."""
     copy = tmp_path / "locales"
-    shutil.copytree(ROOT / "locales", copy)
-    monkeypatch.setattr(notices, "LOCALES_DIR", copy)
+    shutil.copytree(package_data("locales"), copy)
     return copy
+
+
+def build_in(tmp_path: Path, path: Path, out: Path):
+    """Build one campaign file with the project in `tmp_path` (its locales/, if any)."""
+    return build(projects.project(tmp_path), [path], out)
 
 
 def notice_html(page: str) -> list[str]:
@@ -68,25 +76,31 @@ MUTATIONS = {
 
 
 @pytest.mark.parametrize("mutation", list(MUTATIONS))
-def test_notice_missing_an_item_fails_the_build_naming_campaign_locale_and_item(tmp_path, locales, mutation):
+def test_notice_missing_an_item_fails_the_build_naming_campaign_locale_and_item(tmp_path, own_locales, mutation,
+                                                                                monkeypatch):
     edit, expected = MUTATIONS[mutation]
-    path = locales / "en" / "notice.md"
+    path = own_locales / "en" / "notice.md"
     before = path.read_text(encoding="utf-8")
     after = edit(before)
     assert after != before, "the mutation applies to the current English notice"
     path.write_text(after, encoding="utf-8")
     out = tmp_path / "site"
-    result = CliRunner().invoke(main, ["build", str(campaign_copy(tmp_path)), "--out", str(out)])
+    campaign_copy(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["build"])
     assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)
     assert "campaign fjord-solo, locale en: the privacy notice" in result.output
     assert expected in result.output, result.output
     assert not out.exists(), "nothing is published"
 
 
-def test_the_unmodified_notice_passes(tmp_path, locales):
-    result = CliRunner().invoke(main, ["build", str(campaign_copy(tmp_path)), "--out", str(tmp_path / "site")])
-    assert result.exit_code == 0, result.output
+def test_the_unmodified_notice_passes(tmp_path, own_locales, monkeypatch):
+    campaign_copy(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exception is None and result.exit_code == 0, result.output
+    assert (tmp_path / "site" / "fjord-solo" / "en" / "privacy.html").is_file()
 
 
 def test_markers_are_checked_on_rendered_html_not_the_template():
@@ -144,14 +158,14 @@ def test_ms_page_shows_malay_and_english_notice_without_duplicate_ids(example_si
 ])
 def test_complaint_names_the_authority_of_the_jurisdiction(tmp_path, jurisdiction, authority):
     path = campaign_copy(tmp_path, edit=lambda s: s.replace("country: NO", jurisdiction))
-    build([path], tmp_path / "site")
+    build_in(tmp_path, path, tmp_path / "site")
     page = (tmp_path / "site" / "fjord-solo" / "en" / "privacy.html").read_text(encoding="utf-8")
     complaint = notices.sections(notice_html(page)[0])["complaint"]
     assert authority in notices.normalise(complaint)
 
 
 def test_transfer_outside_the_eea_names_country_and_safeguard(tmp_path):
-    build([campaign_copy(tmp_path)], tmp_path / "site")
+    build_in(tmp_path, campaign_copy(tmp_path), tmp_path / "site")
     page = (tmp_path / "site" / "fjord-solo" / "en" / "privacy.html").read_text(encoding="utf-8")
     transfers = notices.normalise(notices.sections(notice_html(page)[0])["transfers"])
     assert "United States: Postmark Mailer Inc." in transfers
@@ -161,7 +175,7 @@ def test_transfer_outside_the_eea_names_country_and_safeguard(tmp_path):
 # --- versions: footer, form, permanent files -----------------------------------------------------
 
 def test_versions_in_footer_form_and_permanent_file(tmp_path):
-    result = build([campaign_copy(tmp_path, "fjord-kaffe")], tmp_path / "site")
+    result = build_in(tmp_path, campaign_copy(tmp_path, "fjord-kaffe"), tmp_path / "site")
     for lang, view in result.views["fjord-kaffe"].items():
         folder = tmp_path / "site" / "fjord-kaffe" / lang
         signup = (folder / "index.html").read_text(encoding="utf-8")
@@ -176,13 +190,13 @@ def test_versions_in_footer_form_and_permanent_file(tmp_path):
         assert notices.content_hash(*notice_html(versioned)) == view.notice_version
 
 
-def test_one_word_in_one_locale_changes_only_that_locales_hash(tmp_path, locales):
+def test_one_word_in_one_locale_changes_only_that_locales_hash(tmp_path, own_locales):
     path = campaign_copy(tmp_path, "fjord-kaffe")
-    first = build([path], tmp_path / "one").views["fjord-kaffe"]
-    nb = locales / "nb" / "notice.md"
+    first = build_in(tmp_path, path, tmp_path / "one").views["fjord-kaffe"]
+    nb = own_locales / "nb" / "notice.md"
     nb.write_text(re.sub(r"( \{ #automated \})", r" endret\1", nb.read_text(encoding="utf-8")), encoding="utf-8")
     notices._env.cache_clear()
-    second = build([path], tmp_path / "two").views["fjord-kaffe"]
+    second = build_in(tmp_path, path, tmp_path / "two").views["fjord-kaffe"]
     assert second["nb"].notice_version != first["nb"].notice_version
     assert second["en"].notice_version == first["en"].notice_version
     assert {lang: v.wording_version for lang, v in second.items()} == \

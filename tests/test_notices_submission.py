@@ -1,27 +1,27 @@
-"""The versions a person saw travel with the submission (issue 4, GDPR Art. 7(1)): the signup
+"""The versions a person saw travel with the submission (GDPR Art. 7(1)): the signup
 form posts the notice and consent-wording versions shown in the footer, with and without
 JavaScript. The endpoint is intercepted in Chromium; nothing leaves 127.0.0.1."""
 from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
 
-from generator.build import build
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notices"
+from generator.pipeline.build import build
+from support import projects
+from support.projects import FIXTURES
 SUBMIT = "https://api.fjordkaffe.example/submit"
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, static_server):
-    folder = tmp_path_factory.mktemp("submission")
-    shutil.copy(FIXTURES / "fjord-kaffe.yaml", folder / "fjord-kaffe.yaml")
-    result = build([folder / "fjord-kaffe.yaml"], folder / "site")
-    return static_server(folder / "site"), result.views["fjord-kaffe"]
+    project = projects.project(tmp_path_factory.mktemp("submission"))
+    project.campaigns_dir.mkdir()
+    shutil.copy(FIXTURES / "notices" / "fjord-kaffe.yaml", project.campaigns_dir / "fjord-kaffe.yaml")
+    result = build(project)
+    return static_server(result.out_dir), result.views["fjord-kaffe"]
 
 
 def answer(route):

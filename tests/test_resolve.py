@@ -2,16 +2,15 @@
 once per build."""
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
 import jinja2
 
-from generator.build import build
-
-FORM_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "form"
+from generator.pipeline.build import build
+from generator.site import notices
+from support import forms, projects
 # Not a file in fixtures/form/: tests there build every *.yaml in that folder and count the pages.
 MS_ONLY = """\
 # Bahasa Malaysia only (no `en` locale). ms pages still show every consent text in English too
@@ -75,20 +74,18 @@ class LangText(HTMLParser):
 
 
 def _campaigns(tmp_path: Path, *names: str) -> Path:
-    folder = tmp_path / "campaigns"
-    folder.mkdir()
-    for name in names:  # copies: a build writes notice archives next to the campaign
-        if name == "ms-only":
-            (folder / "ms-only.yaml").write_text(MS_ONLY, encoding="utf-8")
-        else:
-            shutil.copy(FORM_FIXTURES / f"{name}.yaml", folder / f"{name}.yaml")
+    """A campaigns folder of a temporary project (copies: a build writes notice archives next
+    to the campaign)."""
+    folder = forms.copy_campaigns(tmp_path / "campaigns", [forms.fixture(n) for n in names if n != "ms-only"])
+    if "ms-only" in names:
+        (folder / "ms-only.yaml").write_text(MS_ONLY, encoding="utf-8")
     return folder
 
 
 def test_english_half_of_an_ms_page_names_the_reply_keyword(tmp_path):
     """ms-only has no `en` locale; its ms pages still show English (PDPA 2010 s.7(3)), and the
     English half must name the WhatsApp keyword, not promise an email unsubscribe link."""
-    result = build([_campaigns(tmp_path, "ms-only")], tmp_path / "site")
+    result = build(projects.project(tmp_path), [_campaigns(tmp_path, "ms-only")], tmp_path / "site")
     texts = LangText.of((tmp_path / "site" / "ms-only" / "ms" / "index.html").read_text(encoding="utf-8"))
     english, malay = texts["en"], texts["ms"]
     assert "WhatsApp messages from Kedai Ujian about cake and bread offers" in english
@@ -103,8 +100,9 @@ def test_english_half_of_an_ms_page_names_the_reply_keyword(tmp_path):
 
 
 def test_each_template_is_compiled_once_per_build(tmp_path, monkeypatch):
-    """Issue 2, "design for speed": one Jinja environment per theme, each template loaded and
-    compiled once for the whole build, not once per page or campaign."""
+    """Design for speed: one Jinja environment per theme (and one for the locales' wording
+    templates), each template loaded and compiled once for the whole build, not once per page
+    or campaign."""
     loads: Counter = Counter()
     original = jinja2.FileSystemLoader.get_source  # called only on a template-cache miss
 
@@ -113,9 +111,10 @@ def test_each_template_is_compiled_once_per_build(tmp_path, monkeypatch):
         return original(self, environment, template)
 
     monkeypatch.setattr(jinja2.FileSystemLoader, "get_source", counting)
-    result = build([_campaigns(tmp_path, "wa-only", "ms-only")], tmp_path / "site")
+    notices._wording_env.cache_clear()  # an earlier build in this process compiled summary.html already
+    result = build(projects.project(tmp_path), [_campaigns(tmp_path, "wa-only", "ms-only")], tmp_path / "site")
     assert len(result.campaigns) == 2 and result.pages > 20
     repeated = {name: count for (_, name), count in loads.items() if count > 1}
     assert repeated == {}, f"templates compiled more than once: {repeated}"
     names = {name for _, name in loads}
-    assert {"signup.html", "privacy.html", "thanks.html", "_summary.html", "picker.html"} <= names
+    assert {"signup.html", "privacy.html", "thanks.html", "summary.html", "picker.html"} <= names

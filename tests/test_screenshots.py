@@ -8,7 +8,7 @@ import sys
 import zlib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from support.projects import REPO, copy_examples
 
 SIZES = {"mobile": 375, "desktop": 1280}
 
@@ -31,11 +31,12 @@ def png_info(path: Path) -> tuple[int, int, bytes]:
 
 def test_screenshots_script_writes_a_png_per_locale_and_size(tmp_path):
     out = tmp_path / "shots"
-    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "screenshots.py"),
-                          str(ROOT / "campaigns" / "kedai-harmoni.yaml"), "--out", str(out)],
+    campaigns = copy_examples(tmp_path / "campaigns")  # building writes notice archives next to them
+    run = subprocess.run([sys.executable, str(REPO / "scripts" / "screenshots.py"),
+                          str(campaigns / "kedai-harmoni.yaml"), "--out", str(out)],
                          capture_output=True, text=True, timeout=180, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    locales = ("ms", "en", "nb", "de", "es")  # campaigns/kedai-harmoni.yaml
+    locales = ("ms", "en", "nb", "de", "es")  # kedai-harmoni.yaml
     expected = {f"kedai-harmoni-{lang}-{size}.png" for lang in locales for size in SIZES}
     assert {p.name for p in out.iterdir()} == expected
     assert f"wrote {len(expected)} screenshots" in run.stdout

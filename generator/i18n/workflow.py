@@ -2,6 +2,7 @@
 (`pybabel extract`, `update`, `init`), writing catalogs atomically."""
 from __future__ import annotations
 
+import copy
 import io
 import re
 import shutil
@@ -69,7 +70,7 @@ def update(locales_dir: Path, template: Catalog, drop_obsolete: bool = False) ->
     for path in sorted(locales_dir.glob("*/LC_MESSAGES/messages.po")):
         lang = path.parent.parent.name
         catalog = catalogs.read_catalog(path, lang)
-        catalog.update(template)
+        catalog.update(copy.deepcopy(template))  # update() adopts the template's message objects
         if lang == SOURCE_LANG:
             _fill_source(catalog)
         write(catalog, path, ignore_obsolete=drop_obsolete)
