@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from generator.i18n.locales import Locales
 
 CONFIG_NAME = "optin.toml"
-# key -> (type, default, what it is); the README's "Project file" documents the same keys
+# key -> (type, default, what it is); docs/marketer.md ("Project file") documents the same keys
 SETTINGS = {
     "campaigns_dir": (str, "campaigns", "folder of campaign files"),
     "out_dir": (str, "site", "where `optin build` writes the site"),
@@ -72,7 +72,7 @@ class Project:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise OptinError(f"{config}: {exc}; see README, \"Project file\"") from None
+            raise OptinError(f"{config}: {exc}; see docs/marketer.md, \"Project file\"") from None
         problems, settings = [], {}
         for key, value in data.items():
             if key in SECTIONS:

@@ -117,7 +117,7 @@ def test_table_output_and_exit_codes(example_site, tmp_path):
 
 
 def _readme_section() -> str:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "docs" / "marketer.md").read_text(encoding="utf-8")
     return readme.split("## Before publishing: `optin check`", 1)[1].split("\n## ", 1)[0]
 
 

@@ -10,7 +10,7 @@ from generator.errors import OptinError
 
 STARTER = """\
 # yaml-language-server: $schema={schema}
-# Campaign "{name}". Every key is documented in README.md ("Campaign file").
+# Campaign "{name}". Every key is documented in optin's docs/campaign-reference.md.
 id: {name}                      # used in URLs and consent records
 
 brand:
@@ -63,6 +63,7 @@ GITIGNORE = """\
 /review/
 /.optin/
 optin-ledger.sqlite*
+*.key
 .site.tmp-*
 .site.old
 """
@@ -79,12 +80,13 @@ Commit: `campaigns/` (the campaign files, their `<id>.approved.json` approvals a
 """
 
 PROJECT_FILE = """\
-# optin project file: every setting is optional (README, "Project file").
+# optin project file: every setting is optional (optin's docs/marketer.md, "Project file").
 # out_dir = "site"
 # default_theme = "default"
 
 # [receiver]
 # ledger = "optin-ledger.sqlite"
+# key_file = "/etc/optin/ledger.key"   # keys the contact pseudonyms; default <ledger>.key or OPTIN_LEDGER_KEY
 """
 
 

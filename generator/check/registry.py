@@ -1,7 +1,7 @@
 """Rule ids and what each checks, registered by the code that checks it (`@rule`).
 
 Rule ids are stable (scripts and CI match on them); the descriptions are shown by
-`optin check --list-rules` and in the README.
+`optin check --list-rules` and in docs/marketer.md.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`optin check`'s reports: a table for people, JSON for scripts and CI (format in the README)."""
+"""`optin check`'s reports: a table for people, JSON for scripts and CI (format in docs/marketer.md)."""
 from __future__ import annotations
 
 import json

@@ -70,7 +70,7 @@ class LocalServer:
         try:
             self.build = build(project, paths, self.site_dir,
                                endpoints=Endpoints(f"{api}/submit", f"{api}/confirm", f"{api}/withdraw"))
-            self.ledger = Ledger(ledger or project.ledger_path)
+            self.ledger = Ledger.of_project(project, ledger)
         except BaseException:
             self.close()
             raise

@@ -210,12 +210,13 @@ def load_campaigns(project: Project, paths=None) -> list[Campaign]:
     return load_all(campaign_files([Path(item) for item in items] or [project.campaigns_dir]), project)
 
 
-def create_app(campaigns=None, ledger="optin-ledger.sqlite", origins=None, site_url: str = "",
+def create_app(campaigns=None, ledger=None, origins=None, site_url: str = "",
                token_hours: float = 48, prefix: str = "/api", proxies: int = 0,
                limits: Limits | None = None, clock=now_utc, on_message=None, project: Project | None = None):
     """The WSGI app for a production server. Arguments fall back to environment variables
     OPTIN_CONFIG (the project file; default: optin.toml in the working folder or above),
-    OPTIN_CAMPAIGNS (default: the project's campaigns), OPTIN_LEDGER, OPTIN_ORIGINS
+    OPTIN_CAMPAIGNS (default: the project's campaigns), OPTIN_LEDGER (default: the project's,
+    [receiver] ledger and key_file of optin.toml), OPTIN_ORIGINS
     (comma-separated), OPTIN_TOKEN_HOURS, OPTIN_PREFIX, OPTIN_PROXIES (number of trusted
     reverse proxies in front)."""
     env = os.environ
@@ -223,14 +224,13 @@ def create_app(campaigns=None, ledger="optin-ledger.sqlite", origins=None, site_
         config = env.get("OPTIN_CONFIG")
         project = Project.find(config=Path(config) if config else None)
     campaigns = env.get("OPTIN_CAMPAIGNS", campaigns) if campaigns is None else campaigns
-    ledger = env.get("OPTIN_LEDGER", ledger) if ledger == "optin-ledger.sqlite" else ledger
+    ledger = env.get("OPTIN_LEDGER", ledger) if ledger is None else ledger
     origins = _split(origins if origins is not None else env.get("OPTIN_ORIGINS"))
     token_hours = float(env.get("OPTIN_TOKEN_HOURS", token_hours))
     prefix = env.get("OPTIN_PREFIX", prefix)
     proxies = int(env.get("OPTIN_PROXIES", proxies))
-    app = Receiver(load_campaigns(project, campaigns), ledger if isinstance(ledger, Ledger) else Ledger(ledger),
-                   project.locales,
-                   origins=origins, site_url=site_url, token_ttl=timedelta(hours=token_hours),
+    ledger = ledger if isinstance(ledger, Ledger) else Ledger.of_project(project, ledger)
+    app = Receiver(load_campaigns(project, campaigns), ledger, project.locales, origins=origins, site_url=site_url, token_ttl=timedelta(hours=token_hours),
                    prefix=prefix, limits=limits, clock=clock, on_message=on_message)
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix

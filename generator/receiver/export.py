@@ -1,17 +1,20 @@
 """`optin ledger export`: the history of consent events as proof, one row per event, each
-carrying the record it belongs to (fields named after ISO/IEC TS 27560 / Kantara CR)."""
+carrying the record it belongs to (fields named after ISO/IEC TS 27560 / Kantara CR) and its
+link in the hash chain (`prev_hash`, `hash`; see proof.py). The CSV is safe to open in a
+spreadsheet: no cell can start a formula, and control characters are removed."""
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 
 from .ledger import Ledger
 
 COLUMNS = ["event_id", "timestamp", "event", "purposes", "method", "locale", "record_id", "campaign",
            "controller", "jurisdiction", "phone", "email", "pii_categories", "notice_version",
            "notice_url", "wording_version", "collection_method", "language", "page_url",
-           "client_timestamp", "record_created", "purpose_details"]
+           "client_timestamp", "record_created", "purpose_details", "prev_hash", "hash"]
 
 
 def rows(ledger: Ledger, campaign: str | None = None, phone: str | None = None,
@@ -29,6 +32,7 @@ def rows(ledger: Ledger, campaign: str | None = None, phone: str | None = None,
             "collection_method": row["method"], "language": row["locale"], "page_url": row["page_url"],
             "client_timestamp": row["client_timestamp"], "record_created": row["created"],
             "purpose_details": json.loads(row["purposes"]),
+            "prev_hash": row["prev_hash"], "hash": row["hash"],
         })
     return out
 
@@ -40,15 +44,34 @@ def as_jsonl(items: list[dict]) -> str:
 LIST_SEPARATOR = ";"  # purposes and pii_categories in CSV: ids and categories never contain it
 
 
+# OWASP "CSV injection": a cell starting with one of these is a formula to a spreadsheet.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def safe_cell(value) -> str:
+    """A value as a CSV cell that stays text: control characters removed, and a leading
+    single quote when it would start with = + - @ (or did with TAB or CR)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return str(value)
+    cleaned = CONTROL.sub("", value)
+    if value.startswith(FORMULA_START) or cleaned.startswith(FORMULA_START):
+        return "'" + cleaned
+    return cleaned
+
+
 def as_csv(items: list[dict]) -> str:
     """One row per event; the lists `purposes` and `pii_categories` joined with ";" (split them
-    back with .split(";")), other nested values (controller, purpose_details) as JSON."""
+    back with .split(";")), other nested values (controller, purpose_details) as JSON; every
+    text cell through safe_cell() (so a phone number reads '+4791234567)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for item in items:
-        writer.writerow({k: (LIST_SEPARATOR.join(v) if k in ("purposes", "pii_categories") else
-                             json.dumps(v, ensure_ascii=False, sort_keys=True) if isinstance(v, (dict, list)) else
-                             "" if v is None else v)
+        writer.writerow({k: safe_cell(LIST_SEPARATOR.join(v) if k in ("purposes", "pii_categories") else
+                                      json.dumps(v, ensure_ascii=False, sort_keys=True)
+                                      if isinstance(v, (dict, list)) else v)
                          for k, v in item.items()})
     return buf.getvalue()

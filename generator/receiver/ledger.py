@@ -2,9 +2,14 @@
 
 `records` holds what was shown and collected once per sign-up (shaped after ISO/IEC TS 27560
 and the Kantara Consent Receipt); `events` holds every change of state (requested, given,
-refused, withdrawn, expired). Triggers make both tables insert-only, so the current state is
-always derived from the history. `tokens` (hashes only) and `outbox` are working tables.
-Every request's writes happen in one transaction: nothing is ever half-written.
+refused, withdrawn, expired, erased). Triggers make both tables insert-only, so the current
+state is always derived from the history; the one exception is erasure, which blanks a
+record's contact (retention.py). Events form a hash chain (proof.py) and records carry a keyed
+pseudonym of the contact, `contact_hmac` (key: OPTIN_LEDGER_KEY, a configured key file, or
+`<ledger>.key` generated next to the ledger with mode 0600; never in the database).
+`tokens` (hashes only) and `outbox` are working tables. The schema is versioned and migrated
+forward on open (ledger_schema.py). Every request's writes happen in one transaction: nothing
+is ever half-written.
 """
 from __future__ import annotations
 
@@ -14,47 +19,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-EVENTS = ("requested", "given", "refused", "withdrawn", "expired")
+from . import proof
+from .ledger_schema import EVENTS, migrate  # noqa: F401 - EVENTS: the states an event can record
+
 ACTIVE = ("requested", "given")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS records (
-  record_id TEXT PRIMARY KEY, created TEXT NOT NULL, campaign TEXT NOT NULL,
-  controller TEXT NOT NULL, jurisdiction TEXT NOT NULL, locale TEXT NOT NULL,
-  phone TEXT, email TEXT, pii_categories TEXT NOT NULL, purposes TEXT NOT NULL,
-  notice_version TEXT NOT NULL, wording_version TEXT NOT NULL, notice_url TEXT NOT NULL,
-  page_url TEXT NOT NULL, client_timestamp TEXT NOT NULL, method TEXT NOT NULL, extra TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS records_phone ON records(campaign, phone);
-CREATE INDEX IF NOT EXISTS records_email ON records(campaign, email);
-CREATE TABLE IF NOT EXISTS events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL,
-  record_id TEXT NOT NULL REFERENCES records(record_id), campaign TEXT NOT NULL,
-  event TEXT NOT NULL CHECK (event IN ('requested','given','refused','withdrawn','expired')),
-  purposes TEXT NOT NULL, notice_version TEXT NOT NULL, locale TEXT NOT NULL, method TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_record ON events(record_id);
-CREATE TRIGGER IF NOT EXISTS records_append_only_u BEFORE UPDATE ON records
-  BEGIN SELECT RAISE(ABORT, 'the consent ledger is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS records_append_only_d BEFORE DELETE ON records
-  BEGIN SELECT RAISE(ABORT, 'the consent ledger is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS events_append_only_u BEFORE UPDATE ON events
-  BEGIN SELECT RAISE(ABORT, 'the consent ledger is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS events_append_only_d BEFORE DELETE ON events
-  BEGIN SELECT RAISE(ABORT, 'the consent ledger is append-only'); END;
-CREATE TABLE IF NOT EXISTS tokens (
-  token_hash TEXT PRIMARY KEY, code_hash TEXT NOT NULL, campaign TEXT NOT NULL,
-  record_id TEXT NOT NULL REFERENCES records(record_id), purposes TEXT NOT NULL,
-  expires TEXT NOT NULL, used TEXT, expired_logged INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS tokens_code ON tokens(campaign, code_hash);
-CREATE INDEX IF NOT EXISTS tokens_pending ON tokens(expires) WHERE used IS NULL AND expired_logged = 0;
-CREATE TABLE IF NOT EXISTS outbox (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, campaign TEXT NOT NULL,
-  locale TEXT NOT NULL, channel TEXT NOT NULL, recipient TEXT NOT NULL, body TEXT NOT NULL,
-  link TEXT NOT NULL, code TEXT NOT NULL
-);
-"""
+
+class LedgerConnection(sqlite3.Connection):
+    """A connection that knows the ledger's contact key (for records.contact_hmac)."""
+
+    key: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -73,19 +47,51 @@ class Ledger:
     """One SQLite file. Each transaction opens its own connection, so any number of threads
     (or worker processes) can write; SQLite serialises writers (BEGIN IMMEDIATE + busy wait)."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, key_file: Path | str | None = None, key: bytes | None = None):
+        """Open (create, or migrate forward) the ledger at `path`. The contact key is `key`, else
+        OPTIN_LEDGER_KEY, else `key_file`, else `<path>.key`, generated (mode 0600) if missing."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
+        if key is None:
+            key, self.key_source = proof.load_key(self.path, key_file)
+        else:
+            self.key_source = "argument"
+        self.key = key
+        db = self._connect()
+        try:
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+            self.migrated = migrate(db, lambda phone, email: proof.contact_hmac(key, phone, email))
+        finally:
+            db.close()
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+    @classmethod
+    def of_project(cls, project, path: Path | str | None = None) -> "Ledger":
+        """The project's ledger (or the one at `path`) with the project's key file, if its
+        optin.toml names one ([receiver] key_file, relative to the project)."""
+        key_file = project.receiver.get("key_file")
+        return cls(path or project.ledger_path, key_file=project.root / key_file if key_file else None)
+
+    def _connect(self) -> LedgerConnection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, factory=LedgerConnection)
+        db.key = self.key
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA busy_timeout=30000")
+        db.execute("PRAGMA secure_delete=ON")  # deleted bytes are zeroed, not left in free pages
         return db
+
+    def contact_hmac(self, contact: str) -> str:
+        """The pseudonym of one normalised contact (E.164 phone or lower-case email)."""
+        return proof.hmac_of(self.key, contact)
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        """Copy the write-ahead log into the database file and truncate it to zero bytes, so
+        erased values survive in neither file. (busy, log frames, checkpointed frames)."""
+        db = self._connect()
+        try:
+            return tuple(db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
+        finally:
+            db.close()
 
     @contextmanager
     def transaction(self):
@@ -113,6 +119,8 @@ class Ledger:
     # -- writes (call inside transaction()) ------------------------------------------------
     @staticmethod
     def add_record(db, record: dict) -> None:
+        if "contact_hmac" not in record:
+            record = {**record, "contact_hmac": proof.contact_hmac(db.key, record.get("phone"), record.get("email"))}
         cols = ", ".join(record)
         marks = ", ".join("?" for _ in record)
         values = [json.dumps(v, ensure_ascii=False, sort_keys=True) if isinstance(v, (dict, list)) else v
@@ -121,12 +129,25 @@ class Ledger:
 
     @staticmethod
     def add_event(db, ts: str, record: sqlite3.Row | dict, event: str, purposes: list[str],
-                  locale: str, method: str) -> None:
+                  locale: str, method: str) -> int:
+        """Append one event, linked to the chain's head. Inside a write transaction (BEGIN
+        IMMEDIATE) the head read here cannot move before the insert: parallel writers queue
+        and the chain never forks."""
+        head = db.execute("SELECT head_hash FROM chain").fetchone()
+        prev = head[0] if head else proof.GENESIS
+        event_id = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM events").fetchone()[0]
+        fields = {"id": event_id, "ts": ts, "record_id": record["record_id"], "campaign": record["campaign"],
+                  "event": event, "purposes": list(purposes), "notice_version": record["notice_version"],
+                  "locale": locale, "method": method}
+        digest = proof.event_hash(fields, prev)
         db.execute(
-            "INSERT INTO events (ts, record_id, campaign, event, purposes, notice_version, locale, method)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (ts, record["record_id"], record["campaign"], event, json.dumps(list(purposes)),
-             record["notice_version"], locale, method))
+            "INSERT INTO events (id, ts, record_id, campaign, event, purposes, notice_version, locale, method,"
+            " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (event_id, ts, record["record_id"], record["campaign"], event, json.dumps(list(purposes)),
+             record["notice_version"], locale, method, prev, digest))
+        db.execute("INSERT INTO chain (one, head_id, head_hash) VALUES (1, ?, ?) ON CONFLICT (one)"
+                   " DO UPDATE SET head_id = excluded.head_id, head_hash = excluded.head_hash", (event_id, digest))
+        return event_id
 
     @staticmethod
     def add_token(db, token_hash: str, code_hash: str, record: dict, purposes: list[str], expires: str) -> None:
@@ -199,20 +220,16 @@ class Ledger:
         if campaign:
             where.append("e.campaign = ?")
             args.append(campaign)
-        if phone or email:
-            where.append("(r.phone = ? OR r.email = ?)")
-            args += [phone or "\0", email or "\0"]
+        if phone or email:  # by the contact, or by its pseudonym once the contact was erased
+            where.append("(r.phone = ? OR r.email = ? OR instr(r.contact_hmac, ?) > 0)")
+            args += [phone or "\0", email or "\0", self.contact_hmac(phone or email)]
         sql = ("SELECT e.id AS event_id, e.ts, e.event, e.purposes AS event_purposes, e.locale AS event_locale,"
-               " e.method AS event_method, e.notice_version AS event_notice, r.* FROM events e"
+               " e.method AS event_method, e.notice_version AS event_notice, e.prev_hash, e.hash,"
+               " r.* FROM events e"
                " JOIN records r ON r.record_id = e.record_id")
         sql += (" WHERE " + " AND ".join(where)) if where else ""
         with self.reading() as db:
             return [dict(row) for row in db.execute(sql + " ORDER BY e.id", args)]
-
-    def counts(self) -> dict[str, int]:
-        with self.reading() as db:
-            return {row["event"]: row["n"] for row in
-                    db.execute("SELECT event, COUNT(*) AS n FROM events GROUP BY event")}
 
 
 def _token(row) -> Token | None:

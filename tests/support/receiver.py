@@ -78,3 +78,12 @@ FORM = "application/x-www-form-urlencoded"
 
 def token_of(message) -> str:
     return re.search(r"[?&]t=([^&]+)", message.link).group(1)
+
+
+def event_counts(path: Path) -> dict[str, int]:
+    """Events per kind in the ledger file at `path`, read directly (as an auditor would)."""
+    db = sqlite3.connect(path)
+    try:
+        return dict(db.execute("SELECT event, COUNT(*) FROM events GROUP BY event").fetchall())
+    finally:
+        db.close()
