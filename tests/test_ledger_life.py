@@ -1,6 +1,8 @@
 """The consent ledger over its life: schema versions and migration, the events' hash chain
 (and what tampering looks like), contact pseudonyms, erasure, purge after retention, access,
-and CSV cells that stay text in a spreadsheet."""
+and CSV cells that stay text in a spreadsheet. Every test of the `ledger` fixture runs on
+both backends (an SQLite file, a real PostgreSQL server); the tests that search the
+database files' bytes, or migrate an SQLite file, are SQLite's alone."""
 from __future__ import annotations
 
 import csv
@@ -22,6 +24,8 @@ from generator.receiver.app import Receiver, load_campaigns
 from generator.receiver.ledger import Ledger
 from generator.receiver.ledger_schema import VERSION
 from generator.receiver.ratelimit import Limit, Limits
+from support import postgres
+from support.postgres import drop_trigger, run
 from support.projects import example_project
 from support.receiver import event_counts
 
@@ -117,9 +121,23 @@ def signup(ledger, rec, given_at=None, token_expires="2099-01-01T00:00:00.000Z",
             Ledger.add_event(db, given_at, rec, "given", ids, "nb", "confirm-page:link")
 
 
+@pytest.fixture(params=postgres.BACKENDS)
+def ledger(request, tmp_path):
+    store = Ledger.open(postgres.target(request.param, tmp_path), key=KEY)
+    yield store
+    store.close()
+
+
 @pytest.fixture
-def ledger(tmp_path):
+def sqlite_ledger(tmp_path):
     return Ledger(tmp_path / "ledger.sqlite", key=KEY)
+
+
+def is_sqlite(ledger) -> bool:
+    return ledger.backend.name == "sqlite"
+
+
+DB_ERRORS = postgres.db_errors()
 
 
 def raw(path):
@@ -153,15 +171,58 @@ def test_a_v1_ledger_is_migrated_keeping_its_data(tmp_path):
         assert Ledger.add_event(db, "2020-02-01T00:00:00.000Z", Ledger.record(db, "r1"), "erased", ["offers"],
                                 "nb", "erase:test") == 3
     assert Ledger(path, key=KEY).migrated == (VERSION, VERSION)
-    assert proof.verify(store).ok and event_counts(store.path) == {"requested": 1, "given": 1, "erased": 1}
+    counts = event_counts(store)
+    assert proof.verify(store).ok and (counts["requested"], counts["given"], counts["erased"]) == (1, 1, 1)
 
 
 def test_a_new_ledger_starts_at_the_current_version(ledger):
     assert ledger.migrated == (0, VERSION)
     with ledger.reading() as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION
-        assert db.execute("PRAGMA secure_delete").fetchone()[0] == 1
+        if is_sqlite(ledger):
+            assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION
+            assert db.execute("PRAGMA secure_delete").fetchone()[0] == 1
+        else:
+            assert db.execute("SELECT version FROM schema_version").fetchone()[0] == VERSION
     assert proof.verify(ledger).ok
+    assert Ledger.open(ledger.path or ledger.backend.url, key=KEY).migrated == (VERSION, VERSION)
+
+
+def test_a_failed_postgresql_migration_creates_nothing(tmp_path, monkeypatch):
+    from generator.receiver import ledger_schema_pg
+
+    url = postgres.target("postgresql", tmp_path)
+
+    def broken(db, contact_hmac):
+        ledger_schema_pg.create_v2(db, contact_hmac)
+        raise RuntimeError("disk on fire")
+    monkeypatch.setitem(ledger_schema_pg.MIGRATIONS, 2, broken)
+    with pytest.raises(RuntimeError):
+        Ledger.open(url, key=KEY)
+    import psycopg
+    with psycopg.connect(url) as db:
+        assert db.execute("SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0] == 0
+
+
+def test_a_postgresql_ledger_needs_a_key_and_no_password_in_the_settings(tmp_path, monkeypatch):
+    from support.projects import project
+
+    monkeypatch.delenv(proof.KEY_ENV, raising=False)
+    monkeypatch.delenv("OPTIN_DATABASE_URL", raising=False)
+    url = postgres.target("postgresql", tmp_path)
+    with pytest.raises(OptinError, match="needs its contact key"):
+        Ledger.open(url)
+    here = project(tmp_path / "p")
+    here.receiver["database"] = url.replace("optin@", "optin:secret@")
+    with pytest.raises(OptinError, match="holds a password"):
+        Ledger.of_project(here)
+    here.receiver["database"] = url
+    (tmp_path / "p" / "k").write_text("shared\n")
+    here.receiver["key_file"] = "k"
+    store = Ledger.of_project(here)
+    assert store.backend.name == "postgresql" and store.key == b"shared" and store.path is None
+    monkeypatch.setenv("OPTIN_DATABASE_URL", str(tmp_path / "env.sqlite"))  # the environment wins
+    assert Ledger.of_project(here).path == tmp_path / "env.sqlite"
+    store.close()
 
 
 def test_a_failed_migration_changes_nothing(tmp_path, monkeypatch):
@@ -218,11 +279,12 @@ def chained(ledger, n=2):
     return ledger  # events 1..2n
 
 
-def tamper(path, sql, *args):
-    db = raw(path)
+def tamper(ledger, sql, *args):
+    """What someone with write access to the database could do: drop the guards and edit."""
+    db = postgres.raw(ledger)
     for trigger in ("events_append_only_u", "events_append_only_d"):
-        db.execute(f"DROP TRIGGER {trigger}")
-    db.execute(sql, args)
+        drop_trigger(db, trigger, "events")
+    run(db, sql, *args)
     db.close()
 
 
@@ -238,7 +300,7 @@ def tamper(path, sql, *args):
 def test_verify_names_the_first_broken_event(ledger, sql, args, broken):
     chained(ledger)
     assert proof.verify(ledger).ok
-    tamper(ledger.path, sql, *args)
+    tamper(ledger, sql, *args)
     verdict = proof.verify(ledger)
     assert not verdict.ok and verdict.broken == broken, verdict
 
@@ -249,7 +311,7 @@ def test_an_inserted_event_with_a_valid_hash_is_still_caught(ledger):
         last = dict(db.execute("SELECT * FROM events WHERE id = 4").fetchone())
     fields = {**last, "id": 5, "event": "given", "purposes": json.loads(last["purposes"])}
     digest = proof.event_hash(fields, last["hash"])
-    tamper(ledger.path, "INSERT INTO events (id, ts, record_id, campaign, event, purposes, notice_version, locale,"
+    tamper(ledger, "INSERT INTO events (id, ts, record_id, campaign, event, purposes, notice_version, locale,"
            " method, prev_hash, hash) VALUES (5, ?, ?, ?, 'given', ?, ?, ?, ?, ?, ?)", last["ts"], last["record_id"],
            last["campaign"], last["purposes"], last["notice_version"], last["locale"], last["method"],
            last["hash"], digest)
@@ -329,27 +391,38 @@ def files_hold(path, *needles) -> list[str]:
     return [n for n in needles if n.encode() in data]
 
 
-def test_erase_leaves_no_trace_of_the_contact(ledger):
+def erase_setup(ledger):
     signup(ledger, record(phone=PHONE, email=EMAIL, name="Kari"), given_at="2026-01-01T10:05:00.000Z")
     signup(ledger, record("r2", phone="+4798765432"))
     signup(ledger, record("r3", phone=PHONE, campaign="kedai-harmoni"))  # pending token
+
+
+def test_erase_leaves_no_trace_of_the_contact_in_the_files(sqlite_ledger):
+    ledger = sqlite_ledger
+    erase_setup(ledger)
     assert files_hold(ledger.path, PHONE, EMAIL) == [PHONE, EMAIL]
     # another connection stays open (a running receiver), so the -wal file is not removed on close
     idle = raw(ledger.path)
     idle.execute("SELECT COUNT(*) FROM records").fetchone()
     report = retention.erase(ledger, "+47 912 34 567", "request", now="2026-02-01T00:00:00.000Z")
-    assert report["erased_records"] == ["r1", "r3"] and report["outbox"] == 3 and report["tokens"] == 1
+    assert report["erased_records"] == ["r1", "r3"] and report["wal_truncated"] is True
     assert files_hold(ledger.path, PHONE, EMAIL, "Kari") == []
     idle.close()
     assert files_hold(ledger.path, "+4798765432") == ["+4798765432"]  # someone else's stays
-    db = raw(ledger.path)
-    assert db.execute("SELECT record_id, phone, email, extra FROM records ORDER BY record_id").fetchall() == [
+
+
+def test_erase_keeps_only_pseudonymous_proof(ledger):
+    erase_setup(ledger)
+    report = retention.erase(ledger, "+47 912 34 567", "request", now="2026-02-01T00:00:00.000Z")
+    assert report["erased_records"] == ["r1", "r3"] and report["outbox"] == 3 and report["tokens"] == 1
+    db = postgres.raw(ledger)
+    assert [tuple(r) for r in run(db, "SELECT record_id, phone, email, extra FROM records ORDER BY record_id")] == [
         ("r1", None, None, "{}"), ("r2", "+4798765432", None, "{}"), ("r3", None, None, "{}")]
-    assert db.execute("SELECT recipient FROM outbox").fetchall() == [("+4798765432",)]
-    assert db.execute("SELECT record_id, used IS NULL FROM tokens ORDER BY record_id").fetchall() == [
-        ("r1", 0), ("r2", 1)]
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):  # the gate is shut again
-        db.execute("UPDATE records SET phone = NULL WHERE record_id = 'r2'")
+    assert [tuple(r) for r in run(db, "SELECT recipient FROM outbox")] == [("+4798765432",)]
+    assert [tuple(r) for r in run(db, "SELECT record_id, used IS NULL FROM tokens ORDER BY record_id")] in (
+        [("r1", 0), ("r2", 1)], [("r1", False), ("r2", True)])
+    with pytest.raises(DB_ERRORS, match="append-only"):  # the gate is shut again
+        run(db, "UPDATE records SET phone = NULL WHERE record_id = 'r2'")
     db.close()
     assert proof.verify(ledger).ok
     # the proof stays findable by the contact, through its pseudonym
@@ -366,15 +439,19 @@ def test_erase_leaves_no_trace_of_the_contact(ledger):
 
 def test_erase_only_through_the_gate(ledger):
     signup(ledger, record())
-    db = raw(ledger.path)
-    db.execute("BEGIN")
-    db.execute("INSERT INTO erase_gate VALUES ('r1')")
+    db = postgres.raw(ledger)
     for sql in ("UPDATE records SET phone = '+4700000000'", "UPDATE records SET contact_hmac = NULL, phone = NULL",
-                "UPDATE records SET phone = NULL, campaign = 'other'"):
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            db.execute(sql)
-    db.execute("UPDATE records SET phone = NULL, extra = '{}'")
-    db.execute("ROLLBACK")
+                "UPDATE records SET phone = NULL, campaign = 'other'", "DELETE FROM records",
+                "DELETE FROM events", "UPDATE events SET method = 'x'"):
+        run(db, "BEGIN")
+        run(db, "INSERT INTO erase_gate VALUES ('r1')")
+        with pytest.raises(DB_ERRORS, match="append-only"):
+            run(db, sql)
+        run(db, "ROLLBACK")
+    run(db, "BEGIN")
+    run(db, "INSERT INTO erase_gate VALUES ('r1')")
+    run(db, "UPDATE records SET phone = NULL, extra = '{}'")
+    run(db, "ROLLBACK")
     db.close()
 
 
@@ -390,16 +467,21 @@ def test_purge_by_retention_and_unconfirmed_age(ledger):
            token_expires="2026-01-16T10:00:00.000Z")
     months = {"nordlys-sko": {"offers": 24, "order_updates": 12}}
     now = datetime(2026, 1, 15, 10, 5, tzinfo=timezone.utc)
-    before = ledger.counts()
+    before = event_counts(ledger)
     dry = retention.purge(ledger, months, now, dry_run=True)
     assert dry["retention_ended"] == ["old"] and dry["unconfirmed"] == ["unconfirmed"] and dry["records"] == 0
-    assert ledger.counts() == before and files_hold(ledger.path, "+4791111111", "+4793333333")
+    assert event_counts(ledger) == before
+    if is_sqlite(ledger):
+        assert files_hold(ledger.path, "+4791111111", "+4793333333")
     # a shorter retention in the campaign now applies to the recent record too
     report = retention.purge(ledger, {"nordlys-sko": {"offers": 6, "order_updates": 6}}, now)
     assert report["retention_ended"] == ["old", "recent"] and report["unconfirmed"] == ["unconfirmed"]
     assert report["records"] == 3 and report["outbox"] == 3
-    assert files_hold(ledger.path, "+4791111111", "+4792222222", "+4793333333", "+4794444444") == ["+4794444444"]
-    counts = ledger.counts()
+    if is_sqlite(ledger):
+        assert files_hold(ledger.path, "+4791111111", "+4792222222", "+4793333333", "+4794444444") == ["+4794444444"]
+    with ledger.reading() as db:
+        assert [r[0] for r in db.execute("SELECT phone FROM records WHERE phone IS NOT NULL")] == ["+4794444444"]
+    counts = event_counts(ledger)
     assert counts["erased"] == 3 and counts["expired"] == 1
     assert retention.purge(ledger, months, now + timedelta(days=40))["unconfirmed"] == ["waiting"]
     assert proof.verify(ledger).ok
@@ -427,7 +509,8 @@ def test_access_returns_everything_about_a_person(ledger):
     json.dumps(after)  # plain data throughout
 
 
-def test_no_key_is_ever_written_into_the_ledger(ledger):
+def test_no_key_is_ever_written_into_the_ledger(sqlite_ledger):
+    ledger = sqlite_ledger
     signup(ledger, record())
     assert files_hold(ledger.path, KEY.decode()) == []
     assert os.path.exists(str(ledger.path) + ".key") is False  # the key came as an argument

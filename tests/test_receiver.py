@@ -1,5 +1,6 @@
 """The reference receiver through its WSGI interface (Werkzeug test client): protocol answers,
-ledger contents, tokens, expiry, CORS, rate limits, bad input, no-JavaScript redirects."""
+ledger contents, tokens, expiry, CORS, rate limits, bad input, no-JavaScript redirects. The
+`rx` and `target` tests run on both backends (an SQLite file, a real PostgreSQL server)."""
 from __future__ import annotations
 
 import csv
@@ -17,14 +18,23 @@ from generator.receiver import export
 from generator.receiver import ledger as ledger_mod
 from generator.receiver.app import Receiver, load_campaigns
 from generator.receiver.ledger import Ledger
+from support import postgres
 from support.projects import REPO, builtin_locales, example_project, project
 
 from support.receiver import FORM, NAV, NOTICE, ROOMY, SITE, WORDING, Clock, Rx, signup, token_of  # noqa: F401
 
 
+@pytest.fixture(params=postgres.BACKENDS)
+def target(request, tmp_path):
+    """Where a ledger lives: a file in tmp_path, or a fresh PostgreSQL database."""
+    return postgres.target(request.param, tmp_path)
+
+
 @pytest.fixture
-def rx(tmp_path):
-    return Rx(tmp_path / "ledger.sqlite")
+def rx(target, tmp_path):
+    made = Rx(target, folder=tmp_path)
+    yield made
+    made.ledger.close()
 
 
 def test_submit_stores_request_and_sends_localised_message(rx):
@@ -54,6 +64,8 @@ def test_only_token_hashes_are_stored(rx):
     token, code = token_of(rx.sent[0]), rx.sent[0].code
     stored = rx.rows("SELECT token_hash, code_hash FROM tokens")
     assert len(stored) == 1 and token not in stored[0] and code not in str(stored[0])
+    if not rx.is_sqlite:
+        return  # the dump below reads the SQLite file
     # only the outbox (the messages as sent, link and code included) holds them in clear; whether the
     # main file holds its rows depends on when SQLite checkpoints the WAL, so compare the tables
     db = sqlite3.connect(rx.path)
@@ -121,8 +133,8 @@ def test_token_expires_after_48_hours_and_expiry_is_logged(rx):
     assert "given" not in [e[0] for e in rx.events()]
 
 
-def test_token_lifetime_is_configurable(tmp_path):
-    rx = Rx(tmp_path / "l.sqlite", hours=1)
+def test_token_lifetime_is_configurable(target, tmp_path):
+    rx = Rx(target, hours=1, folder=tmp_path)
     rx.post("submit", signup())
     assert "1 time" in rx.sent[0].body  # "1 time" in Norwegian (CLDR duration)
     rx.clock.now += timedelta(minutes=61)
@@ -184,19 +196,19 @@ def test_a_failure_mid_request_writes_nothing(rx, monkeypatch):
 
 def test_ledger_is_append_only(rx):
     rx.post("submit", signup())
-    db = sqlite3.connect(rx.path)
+    db = postgres.raw(rx.ledger)
     for sql in ("UPDATE events SET event = 'given'", "DELETE FROM events", "UPDATE records SET phone = NULL",
                 "DELETE FROM records"):
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        with pytest.raises(postgres.db_errors(), match="append-only"):
             db.execute(sql)
     db.close()
 
 
-def test_ledger_survives_restart(tmp_path):
-    first = Rx(tmp_path / "l.sqlite")
+def test_ledger_survives_restart(target, tmp_path):
+    first = Rx(target, folder=tmp_path / "a")
     first.post("submit", signup())
     token = token_of(first.sent[0])
-    second = Rx(tmp_path / "l.sqlite")  # a new process on the same file
+    second = Rx(target, folder=tmp_path / "b")  # a new process on the same ledger
     res = second.post("confirm", {"campaign": "nordlys-sko", "token": token, "purposes": ["*"]})
     assert res.status_code == 200
     assert [e[0] for e in second.events()] == ["requested", "given"]
@@ -244,6 +256,7 @@ def test_create_app_for_a_production_server(tmp_path, monkeypatch):
     from generator.receiver.app import create_app
 
     monkeypatch.setenv("OPTIN_ORIGINS", "https://shop.example, https://www.shop.example")
+    monkeypatch.delenv("OPTIN_DATABASE_URL", raising=False)
     here = example_project(tmp_path / "project")
     app = create_app(campaigns=str(here.campaigns_dir), ledger=str(tmp_path / "prod.sqlite"), prefix="/optin",
                      proxies=1, project=here)
@@ -347,3 +360,25 @@ def test_protocol_doc_examples_are_real_output(tmp_path):
                                                  "purposes": ["offers"]}), content_type="application/json")
     given = [row for row in export.rows(app.ledger) if row["event"] == "given"]
     assert export.as_jsonl(given) == exported
+
+
+def test_create_app_on_postgresql_from_the_environment(tmp_path, monkeypatch):
+    """OPTIN_DATABASE_URL picks PostgreSQL; the rate-limit counters are then in the database,
+    shared by every worker (two apps here, as two gunicorn workers would be)."""
+    from generator.receiver.app import create_app
+    from generator.receiver.ratelimit import Limit, Limits
+
+    url = postgres.target("postgresql", tmp_path)
+    monkeypatch.setenv("OPTIN_DATABASE_URL", url)
+    monkeypatch.setenv("OPTIN_LEDGER_KEY", "shared-key")
+    monkeypatch.delenv("OPTIN_LEDGER", raising=False)
+    here = example_project(tmp_path / "project")
+    tight = Limits(per_address=Limit(3, 600), per_contact=Limit(100, 60), wrong_codes=Limit(100, 60))
+    apps = [Client(create_app(campaigns=str(here.campaigns_dir), project=here, limits=tight)) for _ in range(2)]
+    codes = [apps[i % 2].post("/api/submit", data=json.dumps(signup(phone=f"+479123456{i}")),
+                              content_type="application/json").status_code for i in range(4)]
+    assert codes == [202, 202, 202, 429]
+    import psycopg
+    with psycopg.connect(url) as db:
+        assert db.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 3
+        assert db.execute("SELECT SUM(count) FROM rate_limits").fetchone()[0] >= 3

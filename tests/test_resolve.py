@@ -38,6 +38,13 @@ purposes:
     purpose: order_updates
 opt_out:
   whatsapp: {ms: BERHENTI}
+providers:
+  whatsapp:
+    name: Meta Platforms Ireland Ltd (WhatsApp Business Platform)
+    country: IE
+    pdpa_transfer: due_diligence
+    hosting: {name: "Meta Platforms, Inc.", country: US, pdpa_transfer: due_diligence}
+  sms: {name: Ujian SMS Sdn. Bhd., country: MY}
 """
 
 
@@ -89,14 +96,15 @@ def test_english_half_of_an_ms_page_names_the_reply_keyword(tmp_path):
     texts = LangText.of((tmp_path / "site" / "ms-only" / "ms" / "index.html").read_text(encoding="utf-8"))
     english, malay = texts["en"], texts["ms"]
     assert "WhatsApp messages from Kedai Ujian about cake and bread offers" in english
-    assert "You can stop at any time: reply STOP." in english  # whatsapp: {ms: BERHENTI}; en: default
+    # whatsapp: {ms: BERHENTI}; English defaults to STOP: both halves name both, as both work
+    assert "You can stop at any time: reply BERHENTI or STOP." in english
     assert "reply BERHENTI" in english  # SMS in Malaysia
     assert "unsubscribe link" not in english  # no email purpose
-    assert "To stop WhatsApp messages, reply STOP." in english  # the English summary keeps its keyword
+    assert "To stop WhatsApp messages, reply BERHENTI or STOP." in english  # the summary too
     assert "To stop text messages (SMS), reply BERHENTI." in english
     assert "balas BERHENTI" in malay
     view = result.views["ms-only"]["ms"]
-    assert [p.keyword for p in view.secondary.purposes] == ["STOP", "BERHENTI"]
+    assert [p.keyword for p in view.secondary.purposes] == ["BERHENTI or STOP", "BERHENTI"]
 
 
 def test_each_template_is_compiled_once_per_build(tmp_path, monkeypatch):

@@ -26,22 +26,27 @@ def contrast(a: str, b: str) -> float:
     return (la + 0.05) / (lb + 0.05)
 
 
-def problems(colours: dict[str, str], file: str, line: int | None) -> list[Problem]:
-    """Pairs that appear on pages: body text, links, and white text on primary buttons."""
-    pairs = [
-        ("text", "background", "body text on the background"),
-        ("primary", "background", "links on the background"),
-        ("primary", WHITE, "white button text on the primary colour"),
+def problems(colours: dict[str, str], file: str, line, given=()) -> list[Problem]:
+    """Pairs that appear on pages: body text, links, and white text on primary buttons. Each
+    problem names the key to change (of `given`, the keys the campaign sets, the first in the
+    pair) and its line (`line`: an int, or key -> line of brand.colors.<key>), foreground first."""
+    pairs = [  # foreground, background, where the pair is seen, the keys one may change
+        ("text", "background", "body text on the background", ("text", "background")),
+        ("primary", "background", "links on the background", ("primary", "background")),
+        (WHITE, "primary", "white button text on the primary colour", ("primary",)),
     ]
     out = []
-    for fg, bg, what in pairs:
+    for fg, bg, what, keys in pairs:
         fg_hex = colours.get(fg, fg)
         bg_hex = colours.get(bg, bg)
         if not (is_hex(fg_hex) and is_hex(bg_hex)):
             continue  # a malformed colour is reported by the schema; no ratio to compute
         ratio = contrast(fg_hex, bg_hex)
         if ratio < MIN_RATIO:
-            out.append(Problem(file, line, f"brand.colors.{fg}",
+            key = next((k for k in keys if k in given), keys[0])
+            other = bg if key == fg else fg
+            other = "white" if other == WHITE else f"colors.{other} ({colours.get(other)})"
+            out.append(Problem(file, line(key) if callable(line) else line, f"brand.colors.{key}",
                                f"{what} has contrast {ratio:.2f}:1 ({fg_hex} on {bg_hex}); WCAG 2.2 AA needs {MIN_RATIO}:1",
-                               "pick a darker primary/text colour or a lighter background"))
+                               f"pick a {key} colour with more contrast against {other}"))
     return out

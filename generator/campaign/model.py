@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from generator.campaign import colors
-from generator.campaign import vocab
+from generator.campaign import transfers, vocab
+from generator.campaign import landing
 from generator.errors import CampaignError, Problem
 from generator.project import Project
 from generator.campaign.validate import validate
-from generator.campaign.source import read
+from generator.campaign.source import read_path
 from generator.urls import origin
 
 
@@ -39,17 +39,26 @@ class Controller:
 class Authority:
     name: str
     url: str
+    country: str = ""  # always named: Norway's and Denmark's authorities are both "Datatilsynet"
 
 
 @dataclass(frozen=True)
 class Provider:
     name: str
     country: str
-    safeguard: str = ""  # "", adequacy, dpf, scc; only outside the EEA
+    transfer: str = ""  # GDPR basis outside the EEA: adequacy, dpf, scc (transfers.py)
+    pdpa_transfer: str = ""  # PDPA s.129 ground outside Malaysia (Malaysian controller)
+    dpa: str = ""  # date of the data processing agreement, when the campaign records one
+    hosting: "Provider | None" = None  # where the provider processes the data, when elsewhere
 
     @property
     def outside_eea(self) -> bool:
         return self.country not in vocab.EEA
+
+    @property
+    def places(self) -> list["Provider"]:
+        """The provider and its hosting: every recipient the transfer rules apply to."""
+        return [self] + ([self.hosting] if self.hosting else [])
 
 
 @dataclass(frozen=True)
@@ -103,7 +112,24 @@ class Campaign:
     providers: dict[str, Provider]
     notice_extra: dict[str, str] = field(default_factory=dict)
     theme: str = "default"
+    # Retention beyond each purpose's months (one source of truth: the notice states them and
+    # the receiver's purge applies them): a sign-up never confirmed is deleted after
+    # `unconfirmed_days`; the proof of a consent (when, which texts; no contact details) is kept
+    # `proof_years` after it ends, to defend legal claims (GDPR Art. 17(3)(e)).
+    unconfirmed_days: int = vocab.DEFAULT_UNCONFIRMED_DAYS
+    proof_years: int = vocab.DEFAULT_PROOF_YEARS
+    defaulted: tuple[str, ...] = ()  # channels whose provider is optin's default, not the campaign's
     id_line: int = field(default=1, compare=False)  # line of `id:` in the source, for errors
+    page: landing.Page = field(default_factory=landing.Page, compare=False)  # `page:` copy (landing.py)
+
+    @property
+    def gdpr(self) -> bool:
+        """The GDPR applies: an EEA controller, or pages in an EEA language (Art. 3(2)(a))."""
+        return transfers.gdpr_applies(self.country, self.locales)
+
+    @property
+    def malaysia(self) -> bool:
+        return self.country == "MY"
 
     @property
     def channels(self) -> list[str]:
@@ -167,18 +193,30 @@ def _keywords(campaign_data: dict, country: str, locales: tuple[str, ...]) -> di
 
 def _authority(data: dict) -> Authority:
     juris = data["jurisdiction"]
+    country = juris["country"]
     if "authority" in juris:
-        return Authority(juris["authority"]["name"], juris["authority"]["url"])
-    if juris["country"] == "DE":
-        return Authority(*vocab.DE_STATE_AUTHORITIES[juris["state"]])
-    return Authority(*vocab.AUTHORITIES[juris["country"]])
+        return Authority(juris["authority"]["name"], juris["authority"]["url"], country)
+    if country == "DE":
+        return Authority(*vocab.DE_STATE_AUTHORITIES[juris["state"]], country)
+    return Authority(*vocab.AUTHORITIES[country], country)
+
+
+def _provider(data: dict, gdpr: bool) -> Provider:
+    """A provider as given (`safeguard:` is the old name of `transfer:`); a GDPR basis only
+    where the GDPR applies (a default's DPF basis means nothing to a Malaysian controller)."""
+    basis = data.get("transfer", data.get("safeguard", "")) if gdpr else ""
+    hosting = data.get("hosting")
+    return Provider(data["name"], data["country"], basis, data.get("pdpa_transfer") or "",
+                    str(data.get("dpa", "")),
+                    _provider({"pdpa_transfer": data.get("pdpa_transfer"), **hosting}, gdpr) if hosting else None)
 
 
 def _build(data: dict, path: Path, id_line: int, default_theme: str) -> Campaign:
     locales = tuple(data["locales"])
     country = data["jurisdiction"]["country"]
-    providers = {k: Provider(**v) for k, v in vocab.DEFAULT_PROVIDERS.items()}
-    providers.update({k: Provider(**v) for k, v in data.get("providers", {}).items()})
+    gdpr = transfers.gdpr_applies(country, locales)
+    given = data.get("providers", {})
+    providers = {k: _provider(v, gdpr) for k, v in {**vocab.DEFAULT_PROVIDERS, **given}.items()}
     purposes = tuple(
         Purpose(
             id=p["id"], channel=p["channel"], key=p.get("purpose") if "wording" not in p else None,
@@ -202,6 +240,9 @@ def _build(data: dict, path: Path, id_line: int, default_theme: str) -> Campaign
         endpoints=Endpoints(**data["endpoints"]),
         purposes=purposes, opt_out=_keywords(data, country, locales), providers=providers,
         notice_extra=dict(data.get("notice", {})), theme=data.get("theme", default_theme),
+        unconfirmed_days=data.get("unconfirmed_days", vocab.DEFAULT_UNCONFIRMED_DAYS),
+        proof_years=data.get("proof_years", vocab.DEFAULT_PROOF_YEARS),
+        defaulted=tuple(k for k in vocab.DEFAULT_PROVIDERS if k not in given),
         id_line=id_line,
     )
 
@@ -209,18 +250,14 @@ def _build(data: dict, path: Path, id_line: int, default_theme: str) -> Campaign
 def load(path: Path | str, project: Project) -> tuple[Campaign | None, list[Problem]]:
     """Load one campaign file: (campaign, []) or (None, problems)."""
     path = Path(path)
-    name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(name, None, "", f"cannot read the file: {exc}", "check the path")]
-    source, problems = read(name, text)
+    source, problems = read_path(path)
     if source is None:
         return None, problems
     problems += validate(source, path, project)
     if problems:
         return None, problems
-    return _build(source.data, path, source.line(("id",)) or 1, project.setting("default_theme")), []
+    campaign = _build(source.data, path, source.line(("id",)) or 1, project.setting("default_theme"))
+    return landing.attach(campaign, source.data, project.root), []
 
 
 def load_all(paths: list[Path], project: Project) -> list[Campaign]:
@@ -242,21 +279,3 @@ def load_all(paths: list[Path], project: Project) -> list[Campaign]:
     if problems:
         raise CampaignError(problems)
     return campaigns
-
-
-def publish_warnings(campaign: Campaign) -> list[str]:
-    """What builds but will probably fail once published, one line each (the build prints them).
-
-    Call it after any endpoint override: `optin serve` points the forms at localhost."""
-    out: list[str] = []
-    e = campaign.endpoints
-    public = [url for url in (e.submit, e.confirm, e.withdraw) if urlsplit(url).hostname not in vocab.LOCAL_HOSTS]
-    if public and not campaign.base_url:
-        example = f"/{campaign.id}/{campaign.default_locale}/thanks.html"
-        out.append(str(Problem(
-            str(campaign.source), None, "base_url",
-            f"not set: without JavaScript the forms send {urlsplit(public[0]).netloc} a site-root return "
-            f"address (success_url {example}); only the bundled receiver resolves that (against the "
-            "page's Origin), other endpoints may not, and it is wrong when the site is in a subfolder",
-            "set `base_url:` to the public https URL the site is published at")))
-    return out

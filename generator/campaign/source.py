@@ -1,13 +1,14 @@
 """Read YAML while keeping line numbers, so every error can name its line."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import yaml
 
+from generator.campaign.safety import describe
 from generator.errors import Problem
 
 
@@ -37,7 +38,7 @@ class Source:
         for step in path:
             if isinstance(node, yaml.MappingNode):
                 for key, value in node.value:
-                    if key.value == step:
+                    if key.value == step or (not isinstance(step, str) and key.value == str(step)):
                         line, node = key.start_mark.line + 1, value
                         break
                 else:
@@ -48,6 +49,15 @@ class Source:
             else:
                 return line
         return line
+
+    def key(self, path: tuple) -> str:
+        """Like key_name, but an integer that is a mapping key (`1: …`) shows as a key: 'opt_out.1'."""
+        node, steps = self.data, []
+        for step in path:
+            steps.append(str(step) if isinstance(node, dict) else step)
+            node = node.get(step) if isinstance(node, dict) else (
+                node[step] if isinstance(node, list) and isinstance(step, int) and step < len(node) else None)
+        return key_name(tuple(steps))
 
 
 def key_name(path: tuple) -> str:
@@ -143,7 +153,10 @@ def _syntax_problem(file: str, text: str, exc: yaml.MarkedYAMLError) -> Problem:
                        f"add the closing {quote} at the end of the value")
     if start is not None and context.startswith("while parsing a flow"):  # [ or { not closed
         line = start.line + 1
-        opened, closing, what = ("[", "]", "list") if "sequence" in context else ("{", "}", "mapping")
+        opened = text[start.index] if start.index < len(text) else ""
+        if opened not in ("[", "{"):  # "while parsing a flow node": the mark is where it stopped
+            opened, line = _open_bracket(text) or ("[" if "sequence" in context else "{", line)
+        closing, what = ("]", "list") if opened == "[" else ("}", "mapping")
         return Problem(file, line, _key_at(text, line),
                        f"YAML syntax error: the {opened} on this line is not closed ({problem} on line "
                        f"{exc.problem_mark.line + 1 if exc.problem_mark else '?'})",
@@ -160,15 +173,92 @@ def _syntax_problem(file: str, text: str, exc: yaml.MarkedYAMLError) -> Problem:
                    "check indentation, colons and quotes on this line or the one before")
 
 
+def _open_bracket(text: str) -> tuple[str, int] | None:
+    """The innermost [ or { still open where the text stops parsing, and its 1-based line."""
+    stack: list = []
+    try:
+        for token in yaml.scan(text, Loader=Loader):
+            if isinstance(token, (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken)):
+                stack.append(token)
+            elif isinstance(token, (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)) and stack:
+                stack.pop()
+    except yaml.YAMLError:
+        pass
+    if not stack:
+        return None
+    return ("[" if isinstance(stack[-1], yaml.FlowSequenceStartToken) else "{"), stack[-1].start_mark.line + 1
+
+
+MAX_DEPTH = 32  # a campaign needs 5 levels; deeper is a mistake or an attack on the parser
+# what PyYAML refuses to read, plus a byte order mark after the start
+UNREADABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff\ufeff]")
+
+
+def _characters(file: str, text: str) -> list[Problem]:
+    """Characters a YAML file cannot hold, by line and column (not "position 277")."""
+    match = UNREADABLE.search(text, 1 if text.startswith("\ufeff") else 0)
+    if not match:
+        return []
+    line = text.count("\n", 0, match.start()) + 1
+    column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+    if match.group() == "\ufeff":
+        return [Problem(file, line, _key_at(text.replace("\ufeff", ""), line), f"a byte order mark (U+FEFF) in the middle of the file, "
+                        f"at column {column} (invisible in most editors; often left where two files were joined)",
+                        "delete it: retype the start of the line")]
+    return [Problem(file, line, _key_at(text, line), f"the control character {describe(match.group())} at column "
+                    f"{column} cannot be in a YAML file", "delete it; it is invisible in most editors")]
+
+
+def _depth_problem(file: str, text: str, line: int | None = None) -> Problem:
+    if line is None:
+        depth = 0
+        try:
+            for event in yaml.parse(text, Loader=Loader):  # iterative: no recursion to run out of
+                if isinstance(event, yaml.CollectionStartEvent):
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        line = event.start_mark.line + 1
+                        break
+                elif isinstance(event, yaml.CollectionEndEvent):
+                    depth -= 1
+        except yaml.YAMLError:
+            pass
+    return Problem(file, line, _key_at(text, line) if line else "",
+                   f"lists or mappings nested more than {MAX_DEPTH} levels deep",
+                   "a campaign needs at most 5 levels: look for repeated or unclosed [ or {")
+
+
+def _too_deep(root: yaml.Node) -> int | None:
+    """Line of the first node nested deeper than MAX_DEPTH (walked without recursion)."""
+    stack = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            stack += [(child, depth + 1) for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(child, depth + 1) for child in node.value]
+    return None
+
+
 def read(file: str, text: str) -> tuple[Source | None, list[Problem]]:
     """Parse `text`; on a syntax error return (None, [problem with its line])."""
+    early = _characters(file, text)
+    if early:
+        return None, early
     try:
         loader = Loader(text)
         try:
             root = loader.get_single_node()
+            deep = _too_deep(root) if root is not None else None
+            if deep:
+                return None, [_depth_problem(file, text, deep)]
             data = loader.construct_document(root) if root is not None else None
         finally:
             loader.dispose()
+    except RecursionError:
+        return None, [_depth_problem(file, text)]
     except yaml.MarkedYAMLError as exc:
         return None, [_syntax_problem(file, text, exc)]
     except yaml.YAMLError as exc:
@@ -176,3 +266,23 @@ def read(file: str, text: str) -> tuple[Source | None, list[Problem]]:
     if root is None:
         return None, [Problem(file, 1, "", "the file is empty", "start from `optin new NAME`")]
     return Source(file, data, root), _duplicate_keys(root, (), file)
+
+
+def read_path(path: Path) -> tuple[Source | None, list[Problem]]:
+    """Read and parse a campaign file: a byte that is not UTF-8 is named by line and column."""
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(name, None, "", f"cannot read the file: {exc.strerror or exc}", "check the path")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = raw[exc.start:exc.start + 1]
+        return None, [Problem(name, line, _key_at(raw.decode("utf-8", "replace"), line),
+                              f"byte 0x{byte.hex().upper()} at column {column} is not UTF-8 (in Windows-1252 it "
+                              f"would be {byte.decode('cp1252', 'replace')!r})",
+                              "save the file as UTF-8 (your editor's \"Save with encoding\")")]
+    return read(name, text)

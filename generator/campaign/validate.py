@@ -13,7 +13,8 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from generator.campaign import colors, vocab
+from generator.campaign import colors, safety, transfers, vocab
+from generator.campaign import landing  # `page:`: the landing-page copy
 from generator.campaign.source import Source, key_name
 from generator.errors import Problem
 from generator.i18n.formatting import language_name
@@ -84,7 +85,7 @@ def _pattern_hint(path: tuple) -> tuple[str, str]:
 
 def _schema_problem(error, source: Source) -> list[Problem]:
     path = tuple(error.absolute_path)
-    file, key = source.file, key_name(path)
+    file, key = source.file, source.key(path)
     line = source.line(path)
     kind = error.validator
     if kind == "additionalProperties":
@@ -94,18 +95,18 @@ def _schema_problem(error, source: Source) -> list[Problem]:
         for extra in extras:
             sub = path + (extra,)
             if extra in PRETICK_KEYS and "channel" in allowed:
-                out.append(Problem(file, source.line(sub), key_name(sub),
+                out.append(Problem(file, source.line(sub), source.key(sub),
                                    "a consent checkbox can never be pre-ticked",
                                    "remove this key: people tick boxes themselves (GDPR Recital 32)"))
                 continue
             close = difflib.get_close_matches(str(extra), allowed, n=1, cutoff=0.6)
             hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
-            out.append(Problem(file, source.line(sub), key_name(sub), "unknown key", hint))
+            out.append(Problem(file, source.line(sub), source.key(sub), "unknown key", hint))
         return out
     if kind == "required":
         missing = error.message.split("'")[1]
         where = key or "the top level"
-        return [Problem(file, line, key_name(path + (missing,)), f"required key missing in {where}",
+        return [Problem(file, line, source.key(path + (missing,)), f"required key missing in {where}",
                         f"add `{missing}:`")]
     if kind == "type":
         expected = error.validator_value
@@ -183,20 +184,22 @@ def _semantic(data: dict, source: Source, path: Path, project: Project) -> list[
             out.append(Problem(file, line(("jurisdiction", "country")), "jurisdiction.country",
                                f"no supervisory authority is known for {country}",
                                "add `authority: {name: …, url: https://…}` under jurisdiction"))
-    for channel, provider in _dict(data.get("providers")).items():
-        provider = _dict(provider)
-        if isinstance(provider.get("country"), str) and provider["country"] not in vocab.EEA \
-                and "safeguard" not in provider:
-            name = provider.get("name") or f"the {channel} provider"
-            out.append(Problem(file, line(("providers", channel)), key_name(("providers", channel, "safeguard")),
-                               f"{name} is outside the EEA; the notice must name the transfer safeguard",
-                               f"add `safeguard:` ({', '.join(vocab.SAFEGUARDS)})"))
+    out += transfers.check(data, file, line)
+    if isinstance(country, str) and country not in vocab.EEA and not _dict(data.get("controller")).get("representative") \
+            and transfers.gdpr_applies(country, [x for x in locales if isinstance(x, str)]):
+        shown = ", ".join(x for x in locales if x.split("_")[0] in vocab.EEA_LANGUAGES)
+        out.append(Problem(file, line(("controller",)), "controller.representative",
+                           f"a controller outside the EEA ({country}) with pages in EEA languages ({shown}) "
+                           "offers to people in the EEA: the GDPR applies (Art. 3(2)(a)) and it needs a "
+                           "representative in the EU/EEA (Art. 27)",
+                           "add `representative: {name: …, email: …, address: …}` under controller, "
+                           "or remove those locales"))
     brand = _dict(data.get("brand"))
-    logo = brand.get("logo")
-    if isinstance(logo, str) and logo and not (path.parent / logo).is_file():
-        out.append(Problem(file, line(("brand", "logo")), "brand.logo", f"logo file {logo!r} does not exist",
-                           f"put the file next to the campaign (looked in {path.parent}) or fix the path"))
-    out += colors.problems({**colors.DEFAULTS, **_dict(brand.get("colors"))}, file, line(("brand", "colors")))
+    out += safety.logo_problems(brand.get("logo"), path, project, file, line(("brand", "logo")))
+    given = _dict(brand.get("colors"))
+    out += colors.problems({**colors.DEFAULTS, **given}, file,
+                           lambda k: line(("brand", "colors", k) if k in given else ("brand", "colors")), given)
+    out += landing.check(data, project.root, known, file, line)  # `page:` (landing-page copy)
     theme = data.get("theme")
     if isinstance(theme, str) and theme:
         out += _theme(theme, file, line(("theme",)), project)
@@ -250,6 +253,7 @@ def validate(source: Source, path: Path, project: Project) -> list[Problem]:
                                     "for example `sms: UNSUB`"))
             continue
         problems += _schema_problem(error, source)
+    problems += safety.text_problems(source)
     reported = {p.key for p in problems}  # one problem per key: the schema's comes first
     problems += [p for p in _semantic(data, source, path, project) if p.key not in reported]
     return sorted(problems, key=lambda p: p.line or 0)  # stable: read top to bottom

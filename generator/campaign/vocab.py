@@ -55,7 +55,9 @@ PURPOSE_TOPICS = {
 }
 # Extra fields a standard purpose needs beyond the contact for its channel.
 PURPOSE_FIELDS = {"birthday": ("birthday",)}
-DEFAULT_RETENTION_MONTHS = 24
+DEFAULT_RETENTION_MONTHS = 24  # from the last confirmation of consent (see the notice)
+DEFAULT_UNCONFIRMED_DAYS = 30  # a sign-up never confirmed is deleted after this many days
+DEFAULT_PROOF_YEARS = 3  # proof of consent kept after it ends (GDPR Art. 17(3)(e))
 
 # Supervisory authority by the controller's country (GDPR Art. 13(2)(d); PDPA for MY).
 AUTHORITIES = {
@@ -85,19 +87,25 @@ DE_STATE_AUTHORITIES = {
     "TH": ("Thüringer Landesbeauftragter für den Datenschutz und die Informationsfreiheit", "https://www.tlfdi.de"),
 }
 
-# EU/EEA countries: a transfer elsewhere needs a safeguard (Art. 13(1)(f)).
+# EU/EEA countries: a transfer elsewhere needs a basis (Art. 13(1)(f)); see transfers.py.
 EEA = frozenset(
     "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO".split()
 )
-SAFEGUARDS = {
-    "adequacy": N_("an adequacy decision of the European Commission"),
-    "dpf": N_("the EU–US Data Privacy Framework (adequacy decision)"),
-    "scc": N_("the European Commission's standard contractual clauses"),
-}
+# Official languages of EEA states except English (a lingua franca, and the second language of
+# every ms page): pages in one of them offer to people in the EEA (GDPR Art. 3(2)(a)).
+EEA_LANGUAGES = frozenset(
+    "bg cs da de el es et fi fr ga hr hu is it lt lv mt nb nl nn no pl pt ro sk sl sv".split()
+)
 
-# Default processors per channel, named in the notice as recipients.
+# Default processors per channel, named in the notice as recipients. WhatsApp: for businesses
+# outside the US, Canada and Brazil Meta's contracting entity is Meta Platforms Ireland Ltd; the
+# Cloud API runs on Meta Platforms, Inc. infrastructure in the US (listed under the EU–US Data
+# Privacy Framework; check dataprivacyframework.gov). That DPF basis is used only where the
+# GDPR applies; the build warns that the default is in use, and a campaign states its own
+# `providers.whatsapp` (with `dpa:` once the agreement is signed) to confirm it.
 DEFAULT_PROVIDERS = {
-    "whatsapp": {"name": "Meta Platforms (WhatsApp Business Platform)", "country": "US", "safeguard": "dpf"},
+    "whatsapp": {"name": "Meta Platforms Ireland Ltd (WhatsApp Business Platform)", "country": "IE",
+                 "hosting": {"name": "Meta Platforms, Inc.", "country": "US", "transfer": "dpf"}},
 }
 
 # Reply keywords to stop messages. Norwegian operators do not honour SMS "STOP" (their

@@ -7,25 +7,27 @@ import click
 
 from generator.cli.common import pass_project
 
-LEDGER_HELP = "SQLite consent ledger (default: the project's, optin-ledger.sqlite)."
+LEDGER_HELP = ("The consent ledger: an SQLite file or a postgresql:// URL (default: OPTIN_DATABASE_URL, "
+               "else [receiver] database, else [receiver] ledger: optin-ledger.sqlite).")
 CONTACT_HELP = "Phone number (E.164, e.g. +4791234567) or email address."
 
 
 def ledger_option(command):
-    return click.option("--ledger", "ledger_path", type=click.Path(path_type=Path), default=None,
-                        help=LEDGER_HELP)(command)
+    return click.option("--ledger", "ledger_path", default=None, metavar="PATH|URL", help=LEDGER_HELP)(command)
 
 
-def open_ledger(project, ledger_path: Path | None):
-    """The project's (or the given) ledger, which must exist; its key as configured
-    (OPTIN_LEDGER_KEY, [receiver] key_file, else <ledger>.key next to it)."""
+def open_ledger(project, ledger_path: str | None):
+    """The project's (or the given) ledger, which must exist (an SQLite file) or be reachable
+    (PostgreSQL); its key as configured (OPTIN_LEDGER_KEY, [receiver] key_file, else
+    <ledger>.key next to an SQLite file)."""
     from generator.errors import OptinError
+    from generator.receiver.backend import is_url
     from generator.receiver.ledger import Ledger
 
-    ledger_path = ledger_path or project.ledger_path
-    if not ledger_path.is_file():
-        raise OptinError(f"no ledger at {ledger_path} (run `optin serve` first, or pass --ledger)")
-    return Ledger.of_project(project, ledger_path)
+    target = Ledger.target_of(project, ledger_path)
+    if not is_url(target) and not Path(target).is_file():
+        raise OptinError(f"no ledger at {target} (run `optin serve` first, or pass --ledger)")
+    return Ledger.of_project(project, target)
 
 
 @click.group()
@@ -39,7 +41,7 @@ def ledger() -> None:
 @click.option("--campaign", help="Only this campaign id.")
 @click.option("--contact", help="Only this " + CONTACT_HELP[0].lower() + CONTACT_HELP[1:])
 @pass_project
-def export(project, ledger_path: Path | None, fmt: str, campaign: str | None, contact: str | None) -> None:
+def export(project, ledger_path: str | None, fmt: str, campaign: str | None, contact: str | None) -> None:
     """Print every consent event as proof.
 
     One line per event (requested, given, refused, withdrawn, expired, erased) with its record
@@ -68,7 +70,7 @@ def export(project, ledger_path: Path | None, fmt: str, campaign: str | None, co
 @ledger.command("verify")
 @ledger_option
 @pass_project
-def verify(project, ledger_path: Path | None) -> None:
+def verify(project, ledger_path: str | None) -> None:
     """Check the events' hash chain.
 
     Prints OK, or the first event where the chain breaks (changed, deleted or inserted) and
@@ -87,7 +89,7 @@ def verify(project, ledger_path: Path | None) -> None:
 @click.option("--unconfirmed-days", type=click.IntRange(min=0), default=30, show_default=True,
               help="Erase sign-ups never confirmed (and no usable link left) after this many days.")
 @pass_project
-def purge(project, ledger_path: Path | None, dry_run: bool, unconfirmed_days: int) -> None:
+def purge(project, ledger_path: str | None, dry_run: bool, unconfirmed_days: int) -> None:
     """Erase contacts whose retention ended.
 
     Each confirmed purpose is kept for its retention_months (from the project's campaigns) after
@@ -112,7 +114,7 @@ def purge(project, ledger_path: Path | None, dry_run: bool, unconfirmed_days: in
 @click.option("--contact", required=True, help=CONTACT_HELP)
 @click.option("--reason", default="request", show_default=True, help="Why, kept in the `erased` event.")
 @pass_project
-def erase(project, ledger_path: Path | None, contact: str, reason: str) -> None:
+def erase(project, ledger_path: str | None, contact: str, reason: str) -> None:
     """Erase one person's contact from the ledger.
 
     Their phone/email leave every record and their messages the outbox; the proof of consent
@@ -130,7 +132,7 @@ def erase(project, ledger_path: Path | None, contact: str, reason: str) -> None:
 @click.option("--contact", required=True, help=CONTACT_HELP)
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True)
 @pass_project
-def access(project, ledger_path: Path | None, contact: str, fmt: str) -> None:
+def access(project, ledger_path: str | None, contact: str, fmt: str) -> None:
     """Print everything stored about one person.
 
     Their records (found by the contact, or by its pseudonym once erased), every event of those,
@@ -152,3 +154,89 @@ def access(project, ledger_path: Path | None, contact: str, fmt: str) -> None:
             click.echo(f"  {event['ts']}  {event['event']:<9} {', '.join(event['purposes'])}  ({event['method']})")
     for message in found["outbox"]:
         click.echo(f"\nmessage {message['ts']} via {message['channel']} to {message['recipient']}:\n{message['body']}")
+
+
+@ledger.command("deliveries")
+@ledger_option
+@click.option("--all", "show_all", is_flag=True, help="Every message, not only pending and failed ones.")
+@click.option("--campaign", help="Only this campaign id.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@pass_project
+def deliveries_command(project, ledger_path: str | None, show_all: bool, campaign: str | None, fmt: str) -> None:
+    """List messages not delivered yet.
+
+    Each message's latest state: queued (made, not yet handed over), failed (the provider
+    refused it), deferred (the provider could not be reached; retried) — with --all also sent,
+    outbox, delivered, read and cancelled. `optin ledger retry` sends the pending ones again."""
+    import json
+
+    from generator.receiver import deliveries
+
+    store = open_ledger(project, ledger_path)
+    with store.reading() as db:
+        rows = [dict(r) for r in deliveries.current(db, None if show_all else deliveries.PENDING, campaign)]
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2, sort_keys=True))
+        return
+    if not rows:
+        click.echo("no pending or failed deliveries" if not show_all else "no deliveries")
+        return
+    for row in rows:
+        click.echo(f"{row['message_id']}  {row['ts']}  {row['campaign']}/{row['locale']}  {row['channel']:<8} "
+                   f"{row['kind']:<13} {row['status']:<9} tries {row['attempts']}"
+                   + (f"  {row['error']}" if row["error"] else ""))
+
+
+@ledger.command("retry")
+@ledger_option
+@click.option("--message", "message_ids", multiple=True, help="Only this message id (repeatable).")
+@click.option("--token-hours", type=float, default=48, show_default=True,
+              help="How long a re-issued confirmation link and code stay valid.")
+@pass_project
+def retry(project, ledger_path: str | None, message_ids: tuple[str, ...], token_hours: float) -> None:
+    """Send pending and failed messages again.
+
+    Through the senders of optin.toml [receiver.<channel>] (secrets from the environment). A
+    confirmation gets a fresh link and code (only their digests are stored, so the lost ones
+    cannot be rebuilt) for the purposes still awaiting confirmation; one with nothing left to
+    confirm is cancelled. Exits with 1 when some message still did not go out."""
+    import os
+    from datetime import timedelta
+
+    from generator.receiver.app import load_campaigns, now_utc
+    from generator.receiver.flows import iso
+    from generator.receiver.outgoing import Postman
+    from generator.receiver.senders import from_settings
+
+    store = open_ledger(project, ledger_path)
+    campaigns = {c.id: c for c in load_campaigns(project)} if project.campaigns_dir.is_dir() else {}
+    postman = Postman(store, from_settings(project.receiver, os.environ), campaigns, project.locales,
+                      timedelta(hours=token_hours), now_utc, lambda: iso(now_utc()))
+    report = postman.retry(list(message_ids) or None)
+    failed = 0
+    for message_id, status, error in report:
+        click.echo(f"{message_id}  {status}" + (f"  {error}" if error else ""))
+        failed += status in ("failed", "deferred")
+    if not report:
+        click.echo("nothing to retry")
+    if failed:
+        raise SystemExit(1)
+
+
+@ledger.command("suppression")
+@ledger_option
+@click.option("--channel", type=click.Choice(["whatsapp", "sms", "email"]), required=True)
+@click.option("--campaign", help="Only this campaign id.")
+@pass_project
+def suppression(project, ledger_path: str | None, channel: str, campaign: str | None) -> None:
+    """Print the contacts who withdrew, one a line.
+
+    Everyone with a withdrawn purpose of the channel and none of it given since (by reply
+    keyword, the withdraw page or the one-click unsubscribe), from the ledger's consent state:
+    E.164 numbers for whatsapp and sms, addresses for email; for upload to a provider's or a
+    marketing tool's suppression list. Erased contacts are not in the ledger any more."""
+    from generator.receiver import deliveries
+
+    with open_ledger(project, ledger_path).reading() as db:
+        for contact in deliveries.suppression(db, channel, campaign):
+            click.echo(contact)

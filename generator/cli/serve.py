@@ -23,8 +23,8 @@ def _print_message(message) -> None:
 @click.command()
 @click.argument("campaigns", nargs=-1)
 @click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1 (0 picks a free one).")
-@click.option("--ledger", "ledger_path", type=click.Path(path_type=Path), default=None,
-              help="SQLite consent ledger (default: [receiver] ledger of optin.toml, optin-ledger.sqlite; "
+@click.option("--ledger", "ledger_path", default=None, metavar="PATH|URL",
+              help="Consent ledger: a SQLite file or a postgresql:// URL (default: the project's, optin-ledger.sqlite; "
                    "created if missing, kept across runs).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Build the local site here (default: a temporary folder; never site/).")
@@ -32,20 +32,19 @@ def _print_message(message) -> None:
               help="How long confirmation links and codes stay valid.")
 @click.option("--verbose", is_flag=True, help="Log every HTTP request.")
 @pass_project
-def serve(project, campaigns: tuple[str, ...], port: int, ledger_path: Path | None, out_dir: Path | None,
+def serve(project, campaigns: tuple[str, ...], port: int, ledger_path: str | None, out_dir: Path | None,
           token_hours: float, verbose: bool) -> None:
     """Try the whole opt-in flow locally: site, receiver and outbox on 127.0.0.1."""
     from generator.pipeline.serve import LocalServer
 
     logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
-    ledger_path = ledger_path or project.ledger_path
     server = LocalServer(project, campaign_paths(project, campaigns), out_dir, port, ledger_path, token_hours,
                          on_message=_print_message, log_requests=verbose)
     echo_warnings(server.build.warnings)
     click.echo(f"Serving {len(server.build.campaigns)} campaign(s) at {server.url}/")
     for campaign in server.build.campaigns:
         click.echo(f"  {server.url}/{campaign.id}/")
-    click.echo(f"Outbox: {server.url}/_outbox   Ledger: {ledger_path}   Stop: Ctrl+C")
+    click.echo(f"Outbox: {server.url}/_outbox   Ledger: {server.ledger}   Stop: Ctrl+C")
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl+C
     try:
         server.serve_forever()  # returns on Ctrl+C or SIGTERM (werkzeug swallows the interrupt)

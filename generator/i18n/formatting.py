@@ -14,3 +14,19 @@ def language_name(lang: str) -> str:
 def months(count: int, lang: str) -> str:
     """'24 måneder', '1 Monat' — CLDR plural rules."""
     return format_unit(count, "duration-month", length="long", locale=lang)
+
+
+def days(count: int, lang: str) -> str:
+    return format_unit(count, "duration-day", length="long", locale=lang)
+
+
+def years(count: int, lang: str) -> str:
+    return format_unit(count, "duration-year", length="long", locale=lang)
+
+
+def long_date(iso: str, lang: str) -> str:
+    """'2025-03-01' -> '1. mars 2025' (nb), '1 March 2025' (en)."""
+    from datetime import date
+
+    from babel.dates import format_date
+    return format_date(date.fromisoformat(iso), format="long", locale=lang)

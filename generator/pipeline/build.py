@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.campaign.model import Campaign, Endpoints, load_all, publish_warnings
+from generator.campaign.advice import publish_warnings
+from generator.campaign.model import Campaign, Endpoints, load_all
 from generator.errors import BuildError
 from generator.legal import approval, archive
 from generator.project import Project

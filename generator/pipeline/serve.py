@@ -47,7 +47,9 @@ class LocalServer:
 
     def __init__(self, project: Project, paths: list[Path] | None = None, out_dir: Path | None = None, port: int = 0,
                  ledger: Path | None = None, token_hours: float = 48, limits: Limits | None = None,
-                 clock=now_utc, on_message=None, log_requests: bool = False):
+                 clock=now_utc, on_message=None, log_requests: bool = False, senders=None):
+        """`senders` (generator.receiver.senders.Senders) deliver the messages; by default
+        every channel writes to the outbox, shown at /_outbox."""
         slot = _Slot()
         self._thread: threading.Thread | None = None
         self._tmp: Path | None = None
@@ -76,7 +78,7 @@ class LocalServer:
             raise
         self.receiver = Receiver(self.build.campaigns, self.ledger, project.locales, site_url=self.url,
                                  token_ttl=timedelta(hours=token_hours), limits=limits, clock=clock,
-                                 on_message=on_message)
+                                 on_message=on_message, senders=senders)
         slot.app = LocalSite(self.site_dir, self.receiver)
 
     def serve_forever(self) -> None:

@@ -1,4 +1,5 @@
-"""The receiver as a WSGI application (Werkzeug): POST {prefix}/submit, /confirm, /withdraw.
+"""The receiver as a WSGI application (Werkzeug): POST {prefix}/submit, /confirm, /withdraw,
+and the providers' webhooks and the email one-click unsubscribe (hooks.py).
 
 Run it under any WSGI server, e.g.
     gunicorn 'generator.receiver.app:create_app(campaigns="campaigns", ledger="/var/lib/optin/ledger.sqlite")'
@@ -22,12 +23,14 @@ from generator.i18n.locales import Locales
 from generator.project import Project
 from generator.site.build import campaign_files
 from generator.urls import origin
-from . import payload
+from . import hooks, payload
 from .flows import Flows
 from .ledger import Ledger
 from .messages import error_page
+from .outgoing import Postman
 from .payload import ApiError
 from .ratelimit import Limits, RateLimiter
+from .replies import Replies
 
 log = logging.getLogger("optin.receiver")
 # States the confirm and withdraw pages can show for a form posted without JavaScript.
@@ -51,19 +54,32 @@ class Receiver:
 
     def __init__(self, campaigns: list[Campaign], ledger: Ledger, locales: Locales, origins: list[str] | None = None,
                  site_url: str = "", token_ttl: timedelta = timedelta(hours=48), prefix: str = "/api",
-                 limits: Limits | None = None, clock=now_utc, on_message=None):
+                 limits: Limits | None = None, clock=now_utc, on_message=None, senders=None, api_url: str = ""):
+        """`senders` (senders.Senders, channel -> Sender; default: every channel to the outbox
+        table) deliver the messages; `on_message(message)` is called before each send.
+        `api_url` is the receiver's public address with the prefix (for the unsubscribe links;
+        default: from the campaign's submit endpoint, else the request)."""
         self.campaigns = {c.id: c for c in campaigns}
         self.locales = locales
         self.site_url = site_url.rstrip("/")
         wanted = list(origins or []) + [self.site_url] + [c.base_url for c in campaigns]
         self.origins = {origin(o) for o in wanted if origin(o)}
         self.limits = limits or Limits()
-        self.limiter = RateLimiter()
+        # in memory for an SQLite ledger; shared in the database for PostgreSQL
+        self.limiter = ledger.rate_limiter() if hasattr(ledger, "rate_limiter") else RateLimiter()
         self.flows = Flows(self, ledger, token_ttl, clock, on_message or (lambda message: None))
         self.ledger = ledger
+        self.postman = Postman(ledger, senders, self.campaigns, locales, token_ttl, clock, self.flows.now,
+                               on_message)
+        self.senders = self.postman.senders
+        self.flows.postman = self.postman
+        self.replies = Replies(self, ledger, self.postman)
         prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        self.prefix, self.api_url = prefix, api_url.rstrip("/")
         self.url_map = Map([Rule(f"{prefix}/{name}", endpoint=name, methods=["POST", "OPTIONS"])
-                            for name in ("submit", "confirm", "withdraw")])
+                            for name in ("submit", "confirm", "withdraw")]
+                           + [Rule(f"{prefix}/{name}", endpoint=name, methods=methods)
+                              for name, (_, methods) in hooks.ROUTES.items()])
 
     # -- WSGI --------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -76,6 +92,12 @@ class Receiver:
         except HTTPException as exc:
             return json_response({"error": "not_found" if exc.code == 404 else "method_not_allowed",
                                   "message": exc.description, "field": None}, exc.code or 400)
+        if endpoint in hooks.ROUTES:
+            try:
+                return hooks.ROUTES[endpoint][0](self, request)
+            except Exception:  # noqa: BLE001 - answer 500 (the provider retries), log the bug
+                log.exception("receiver error in %s", endpoint)
+                return hooks.text("internal error\n", 500)
         origin = request.headers.get("Origin")
         if origin and origin not in self.origins:
             return json_response({"error": "forbidden_origin", "message": f"origin {origin} is not allowed",
@@ -146,6 +168,15 @@ class Receiver:
         origin = request.headers.get("Origin", "") if request else ""
         return origin if origin in self.origins else ""
 
+    def api_base(self, campaign: Campaign, request: Request | None) -> str:
+        """The receiver's public address with its prefix, for links to its own routes."""
+        if self.api_url:
+            return self.api_url
+        submit = campaign.endpoints.submit if campaign.endpoints else ""
+        if submit.startswith(("https://", "http://")) and submit.endswith("/submit"):
+            return submit[: -len("/submit")]
+        return request.host_url.rstrip("/") + self.prefix if request else ""
+
     def target(self, request: Request, data: dict, endpoint: str, success: bool,
                page: str | None = None, fragment: str | None = None) -> str:
         """Where a form posted without JavaScript goes next: the page's success_url/redirect
@@ -212,13 +243,17 @@ def load_campaigns(project: Project, paths=None) -> list[Campaign]:
 
 def create_app(campaigns=None, ledger=None, origins=None, site_url: str = "",
                token_hours: float = 48, prefix: str = "/api", proxies: int = 0,
-               limits: Limits | None = None, clock=now_utc, on_message=None, project: Project | None = None):
+               limits: Limits | None = None, clock=now_utc, on_message=None, project: Project | None = None,
+               senders=None, api_url: str | None = None):
     """The WSGI app for a production server. Arguments fall back to environment variables
     OPTIN_CONFIG (the project file; default: optin.toml in the working folder or above),
-    OPTIN_CAMPAIGNS (default: the project's campaigns), OPTIN_LEDGER (default: the project's,
-    [receiver] ledger and key_file of optin.toml), OPTIN_ORIGINS
+    OPTIN_CAMPAIGNS (default: the project's campaigns), OPTIN_LEDGER (an SQLite file or a
+    postgresql:// URL; default: OPTIN_DATABASE_URL, else the project's [receiver] database or
+    ledger, with [receiver] key_file of optin.toml), OPTIN_ORIGINS
     (comma-separated), OPTIN_TOKEN_HOURS, OPTIN_PREFIX, OPTIN_PROXIES (number of trusted
-    reverse proxies in front)."""
+    reverse proxies in front), OPTIN_API_URL (the receiver's public address with the prefix,
+    default [receiver] api_url). The senders come from [receiver.whatsapp], [receiver.sms]
+    and [receiver.email] (senders/settings.py; secrets from the environment)."""
     env = os.environ
     if project is None:
         config = env.get("OPTIN_CONFIG")
@@ -229,9 +264,15 @@ def create_app(campaigns=None, ledger=None, origins=None, site_url: str = "",
     token_hours = float(env.get("OPTIN_TOKEN_HOURS", token_hours))
     prefix = env.get("OPTIN_PREFIX", prefix)
     proxies = int(env.get("OPTIN_PROXIES", proxies))
+    if senders is None:
+        from .senders import from_settings
+
+        senders = from_settings(project.receiver, env)
+    api_url = api_url if api_url is not None else env.get("OPTIN_API_URL", project.receiver.get("api_url", ""))
     ledger = ledger if isinstance(ledger, Ledger) else Ledger.of_project(project, ledger)
     app = Receiver(load_campaigns(project, campaigns), ledger, project.locales, origins=origins, site_url=site_url, token_ttl=timedelta(hours=token_hours),
-                   prefix=prefix, limits=limits, clock=clock, on_message=on_message)
+                   prefix=prefix, limits=limits, clock=clock, on_message=on_message, senders=senders,
+                   api_url=api_url)
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
         return ProxyFix(app, x_for=proxies, x_proto=proxies, x_host=proxies)

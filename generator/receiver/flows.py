@@ -1,5 +1,6 @@
 """What each endpoint does to the ledger: submit (requested + message), confirm (given /
-refused), withdraw (withdrawn). One transaction per request; messages go out after commit."""
+refused), withdraw (withdrawn). One transaction per request; messages go out after commit,
+through the channel's sender (outgoing.py), and withdrawals are handed to the providers."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 from generator.campaign.vocab import PHONE_CHANNELS
 from . import payload, tokens
 from .ledger import ACTIVE, Ledger, expire_stale
-from .messages import confirmation
 from .payload import ApiError
 
 
@@ -50,6 +50,7 @@ class Flows:
     def __init__(self, receiver, ledger: Ledger, ttl: timedelta, clock, on_message):
         self.receiver, self.ledger, self.ttl = receiver, ledger, ttl
         self.clock, self.on_message = clock, on_message
+        self.postman = None  # outgoing.Postman, set by the receiver
 
     def now(self) -> str:
         return iso(self.clock())
@@ -69,6 +70,7 @@ class Flows:
         campaign, lang = sub["campaign"], sub["locale"]
         now = self.clock()
         base = self.receiver.public_base(campaign, request)
+        api = self.receiver.api_base(campaign, request)
         record = {
             "record_id": sub["record_id"], "created": iso(now), "campaign": campaign.id,
             "controller": {"name": campaign.controller.name, "address": campaign.controller.address,
@@ -101,18 +103,9 @@ class Flows:
                 covered = [p for p in campaign.purposes if p.id in sub["purposes"] and p.channel in channel_set]
                 if not recipient or not covered:
                     continue
-                ids = [p.id for p in covered]
-                token, code = tokens.new_token(), tokens.new_code()
-                Ledger.add_token(db, tokens.digest(token), tokens.code_digest(code), record, ids,
-                                 iso(now + self.ttl))
-                link = f"{base}/{campaign.id}/{lang}/confirm.html?t={token}&p={','.join(ids)}"
-                message = confirmation(self.receiver.locales.translations(lang), campaign, lang, [p.channel for p in covered], recipient, ids, link, code,
-                                       f"{base}/{campaign.id}/{lang}/withdraw.html",
-                                       max(1, round(self.ttl.total_seconds() / 3600)))
-                Ledger.add_outbox(db, record["created"], message)
-                messages.append(message)
-        for message in messages:
-            self.on_message(message)
+                messages.append(self.postman.confirmation(db, record, campaign, lang, [p.id for p in covered],
+                                                          recipient, base, api, ts=record["created"]))
+        self.postman.send(messages)  # committed: a failed delivery stays pending in the ledger
         return 202, {"status": "pending", "record_id": record["record_id"]}
 
     # -- confirm -----------------------------------------------------------------------------
@@ -186,6 +179,8 @@ class Flows:
                            "phone" if campaign.needs_phone else "email")
         targets = [p.id for p in campaign.purposes] if chosen == ["*"] else chosen
         now = self.now()
+        withdrawn = []
+        channels = {p.id: p.channel for p in campaign.purposes}
         with self.ledger.transaction() as db:
             expire_stale(db, now)
             for record in Ledger.records_for_contact(db, campaign.id, phone, email):
@@ -193,5 +188,7 @@ class Flows:
                 hit = [p for p in targets if state.get(p) in ACTIVE]
                 if hit:
                     Ledger.add_event(db, now, record, "withdrawn", hit, lang, "withdraw-page")
+                    withdrawn += [(record, channels[p]) for p in hit if p in channels]
+        self.postman.suppress(withdrawn)
         # the same answer whether or not the contact is known: the page reveals nothing
         return 200, {"status": "withdrawn", "purposes": targets}

@@ -1,4 +1,4 @@
-"""The consent ledger: an append-only SQLite file.
+"""The consent ledger: append-only, in an SQLite file or a PostgreSQL database (backend.py).
 
 `records` holds what was shown and collected once per sign-up (shaped after ISO/IEC TS 27560
 and the Kantara Consent Receipt); `events` holds every change of state (requested, given,
@@ -7,28 +7,28 @@ state is always derived from the history; the one exception is erasure, which bl
 record's contact (retention.py). Events form a hash chain (proof.py) and records carry a keyed
 pseudonym of the contact, `contact_hmac` (key: OPTIN_LEDGER_KEY, a configured key file, or
 `<ledger>.key` generated next to the ledger with mode 0600; never in the database).
-`tokens` (hashes only) and `outbox` are working tables. The schema is versioned and migrated
+`tokens` (hashes only) and `outbox` are working tables, as are the message tables of
+deliveries.py (`deliveries`, `inbound`, `unsubscribe_tokens`). The schema is versioned and migrated
 forward on open (ledger_schema.py). Every request's writes happen in one transaction: nothing
 is ever half-written.
 """
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.errors import OptinError
 from . import proof
-from .ledger_schema import EVENTS, migrate  # noqa: F401 - EVENTS: the states an event can record
+from .backend import LedgerConnection, Sqlite, has_password, is_url, open_backend, redacted  # noqa: F401
+from .ledger_schema import EVENTS  # noqa: F401 - the states an event can record
+
+DATABASE_ENV = "OPTIN_DATABASE_URL"
 
 ACTIVE = ("requested", "given")
-
-
-class LedgerConnection(sqlite3.Connection):
-    """A connection that knows the ledger's contact key (for records.contact_hmac)."""
-
-    key: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -44,77 +44,103 @@ class Token:
 
 
 class Ledger:
-    """One SQLite file. Each transaction opens its own connection, so any number of threads
-    (or worker processes) can write; SQLite serialises writers (BEGIN IMMEDIATE + busy wait)."""
+    """The consent ledger: an SQLite file (`Ledger(path)`), or a PostgreSQL database
+    (`Ledger.open("postgresql://…")`); backend.py holds what differs between the two."""
 
     def __init__(self, path: Path | str, key_file: Path | str | None = None, key: bytes | None = None):
-        """Open (create, or migrate forward) the ledger at `path`. The contact key is `key`, else
-        OPTIN_LEDGER_KEY, else `key_file`, else `<path>.key`, generated (mode 0600) if missing."""
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Open (create, or migrate forward) the SQLite ledger at `path`. The contact key is
+        `key`, else OPTIN_LEDGER_KEY, else `key_file`, else `<path>.key`, generated (mode 0600)
+        if missing."""
+        self._setup(Sqlite(path), key_file, key)
+
+    @classmethod
+    def open(cls, target: Path | str, key_file: Path | str | None = None, key: bytes | None = None) -> "Ledger":
+        """A `postgresql://` URL or an SQLite file's path. A PostgreSQL ledger takes its key
+        from `key`, OPTIN_LEDGER_KEY or `key_file` (every machine must use the same key)."""
+        ledger = cls.__new__(cls)
+        ledger._setup(open_backend(target), key_file, key)
+        return ledger
+
+    def _setup(self, backend, key_file, key) -> None:
+        self.backend = backend
+        self.path = backend.path  # None for PostgreSQL
         if key is None:
             key, self.key_source = proof.load_key(self.path, key_file)
         else:
             self.key_source = "argument"
         self.key = key
-        db = self._connect()
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            self.migrated = migrate(db, lambda phone, email: proof.contact_hmac(key, phone, email))
-        finally:
-            db.close()
+        self.migrated = backend.migrate(key, lambda phone, email: proof.contact_hmac(key, phone, email))
+
+    @staticmethod
+    def target_of(project, target: Path | str | None = None) -> Path | str:
+        """What the project's ledger is: `target` if given, else OPTIN_DATABASE_URL, else
+        [receiver] database (a URL without a password), else [receiver] ledger (a file)."""
+        if target:
+            return target
+        env = os.environ.get(DATABASE_ENV, "").strip()
+        if env:
+            return env
+        url = str(project.receiver.get("database", "") or "").strip()
+        if url:
+            if not is_url(url):
+                raise OptinError(f"[receiver] database must be a postgresql:// URL, not {redacted(url)!r}"
+                                 " (an SQLite file is [receiver] ledger)")
+            if has_password(url):
+                raise OptinError("[receiver] database holds a password: keep it out of optin.toml; set"
+                                 f" PGPASSWORD (or ~/.pgpass), or the whole URL in {DATABASE_ENV}")
+            return url
+        return project.ledger_path
 
     @classmethod
     def of_project(cls, project, path: Path | str | None = None) -> "Ledger":
-        """The project's ledger (or the one at `path`) with the project's key file, if its
-        optin.toml names one ([receiver] key_file, relative to the project)."""
+        """The project's ledger (see target_of) with the project's key file, if its optin.toml
+        names one ([receiver] key_file, relative to the project)."""
         key_file = project.receiver.get("key_file")
-        return cls(path or project.ledger_path, key_file=project.root / key_file if key_file else None)
+        return cls.open(cls.target_of(project, path), key_file=project.root / key_file if key_file else None)
 
-    def _connect(self) -> LedgerConnection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, factory=LedgerConnection)
-        db.key = self.key
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA foreign_keys=ON")
-        db.execute("PRAGMA busy_timeout=30000")
-        db.execute("PRAGMA secure_delete=ON")  # deleted bytes are zeroed, not left in free pages
-        return db
+    def __str__(self) -> str:
+        return str(self.backend)
+
+    def _connect(self):
+        """A connection of its own, outside any transaction (close it)."""
+        return self.backend.connect(self.key)
 
     def contact_hmac(self, contact: str) -> str:
         """The pseudonym of one normalised contact (E.164 phone or lower-case email)."""
         return proof.hmac_of(self.key, contact)
 
-    def checkpoint(self) -> tuple[int, int, int]:
-        """Copy the write-ahead log into the database file and truncate it to zero bytes, so
-        erased values survive in neither file. (busy, log frames, checkpointed frames)."""
-        db = self._connect()
-        try:
-            return tuple(db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
-        finally:
-            db.close()
+    def erased(self):
+        """Make erased values leave the storage (backend.py): True/False on SQLite (whether
+        the write-ahead log was truncated), None on PostgreSQL."""
+        return self.backend.erased(self.key)
+
+    def rate_limiter(self):
+        """Counters for the receiver's limits: in memory for SQLite, in the database for
+        PostgreSQL (shared by every worker)."""
+        return self.backend.rate_limiter()
+
+    def close(self) -> None:
+        self.backend.close()
 
     @contextmanager
     def transaction(self):
-        """A write transaction: everything inside commits together or not at all."""
-        db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        finally:
-            db.close()
+        """A write transaction: everything inside commits together or not at all, and no
+        other writer runs meanwhile."""
+        with self.backend.session(self.key, write=True) as db:
+            yield db
 
     @contextmanager
     def reading(self):
-        db = self._connect()
-        try:
+        """A consistent snapshot for reading."""
+        with self.backend.session(self.key, write=False) as db:
             yield db
-        finally:
-            db.close()
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table (records, tokens, outbox) and events per kind."""
+        with self.reading() as db:
+            out = {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("records", "tokens", "outbox")}
+            out.update({r[0]: r[1] for r in db.execute("SELECT event, COUNT(*) FROM events GROUP BY event")})
+        return out
 
     # -- writes (call inside transaction()) ------------------------------------------------
     @staticmethod
@@ -130,9 +156,9 @@ class Ledger:
     @staticmethod
     def add_event(db, ts: str, record: sqlite3.Row | dict, event: str, purposes: list[str],
                   locale: str, method: str) -> int:
-        """Append one event, linked to the chain's head. Inside a write transaction (BEGIN
-        IMMEDIATE) the head read here cannot move before the insert: parallel writers queue
-        and the chain never forks."""
+        """Append one event, linked to the chain's head. Inside a write transaction (one
+        writer at a time, see backend.py) the head read here cannot move before the insert:
+        parallel writers queue and the chain never forks."""
         head = db.execute("SELECT head_hash FROM chain").fetchone()
         prev = head[0] if head else proof.GENESIS
         event_id = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM events").fetchone()[0]
@@ -161,11 +187,10 @@ class Ledger:
 
     @staticmethod
     def add_outbox(db, ts: str, message) -> int:
-        cur = db.execute("INSERT INTO outbox (ts, campaign, locale, channel, recipient, body, link, code)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                         (ts, message.campaign, message.locale, message.channel, message.recipient,
-                          message.body, message.link, message.code))
-        return cur.lastrowid
+        return db.execute("INSERT INTO outbox (ts, campaign, locale, channel, recipient, body, link, code)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                          (ts, message.campaign, message.locale, message.channel, message.recipient,
+                           message.body, message.link, message.code)).fetchone()[0]
 
     # -- reads -----------------------------------------------------------------------------
     @staticmethod
@@ -222,7 +247,7 @@ class Ledger:
             args.append(campaign)
         if phone or email:  # by the contact, or by its pseudonym once the contact was erased
             where.append("(r.phone = ? OR r.email = ? OR instr(r.contact_hmac, ?) > 0)")
-            args += [phone or "\0", email or "\0", self.contact_hmac(phone or email)]
+            args += [phone, email, self.contact_hmac(phone or email)]  # NULL matches nothing
         sql = ("SELECT e.id AS event_id, e.ts, e.event, e.purposes AS event_purposes, e.locale AS event_locale,"
                " e.method AS event_method, e.notice_version AS event_notice, e.prev_hash, e.hash,"
                " r.* FROM events e"

@@ -3,7 +3,10 @@
 Version 1 is the first schema (a ledger with the tables but no user_version is version 1).
 Version 2 adds the hash chain (`events.prev_hash`, `events.hash`, the `chain` head), the
 pseudonymous `records.contact_hmac`, the `erased` event and the one update the erase path may
-make (see ERASE_ALLOWED). A ledger is brought forward in one transaction: all of it or nothing.
+make (see ERASE_ALLOWED). Version 3 adds the message tables: `deliveries` (every send and
+its outcome), `inbound` (provider message ids already handled) and `unsubscribe_tokens` (the
+email one-click links, as digests); SCHEMA_V3 is written for SQLite and PostgreSQL alike. A
+ledger is brought forward in one transaction: all of it or nothing.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from typing import Callable
 from generator.errors import OptinError
 from . import proof
 
-VERSION = 2
+VERSION = 3
 EVENTS = ("requested", "given", "refused", "withdrawn", "expired", "erased")
 APPEND_ONLY = "SELECT RAISE(ABORT, 'the consent ledger is append-only');"
 
@@ -141,7 +144,37 @@ def to_v2(db: sqlite3.Connection, contact_hmac: Callable[..., str]) -> None:
                (head[0], head[1]) if head else (0, proof.GENESIS))
 
 
-MIGRATIONS = {2: to_v2}  # version reached -> the step from the one before
+# Portable SQL (SQLite and PostgreSQL): ids are MAX(id) + 1 inside the write transaction, as
+# for events; no contact is stored (a delivery's recipient is its record's phone or email).
+SCHEMA_V3 = """
+CREATE TABLE deliveries (
+  id BIGINT PRIMARY KEY, message_id TEXT NOT NULL, ts TEXT NOT NULL,
+  record_id TEXT NOT NULL REFERENCES records(record_id), campaign TEXT NOT NULL,
+  locale TEXT NOT NULL, channel TEXT NOT NULL, kind TEXT NOT NULL, purposes TEXT NOT NULL,
+  site_url TEXT NOT NULL, api_url TEXT NOT NULL, provider TEXT NOT NULL, provider_id TEXT,
+  status TEXT NOT NULL, error TEXT, attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX deliveries_message ON deliveries(message_id, id);
+CREATE INDEX deliveries_provider ON deliveries(provider_id);
+CREATE INDEX deliveries_record ON deliveries(record_id);
+CREATE TABLE inbound (
+  provider_id TEXT PRIMARY KEY, ts TEXT NOT NULL, channel TEXT NOT NULL,
+  keyword TEXT NOT NULL, events TEXT NOT NULL
+);
+CREATE TABLE unsubscribe_tokens (
+  token_hash TEXT PRIMARY KEY, record_id TEXT NOT NULL REFERENCES records(record_id),
+  campaign TEXT NOT NULL, created TEXT NOT NULL
+);
+CREATE INDEX unsubscribe_record ON unsubscribe_tokens(record_id);
+"""
+
+
+def to_v3(db, contact_hmac: Callable[..., str] | None = None) -> None:
+    """The message tables; the same step for a PostgreSQL ledger (ledger_schema_pg)."""
+    run(db, SCHEMA_V3)
+
+
+MIGRATIONS = {2: to_v2, 3: to_v3}  # version reached -> the step from the one before
 
 
 def migrate(db: sqlite3.Connection, contact_hmac: Callable[..., str]) -> tuple[int, int]:

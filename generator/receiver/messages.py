@@ -11,6 +11,8 @@ from generator.receiver.pages import render
 from generator.site.messages import (  # noqa: F401 - one definition, shared with the build
     ASKED,
     CODE,
+    CONFIRMATION,
+    OPT_OUT_REPLY,
     EXPIRES,
     LINK,
     NOT_YOU,
@@ -22,7 +24,9 @@ from generator.site.messages import (  # noqa: F401 - one definition, shared wit
     SUBJECT,
     confirmation_body,
     duration,
+    opt_out_reply,
     stop_lines,
+    text,
 )
 
 ERROR_TITLE = N_("Please check your details")
@@ -46,15 +50,29 @@ class Message:
     body: str
     link: str
     code: str
+    # what the senders also read (senders/base.py): the WhatsApp template's parameters, the
+    # email's subject and one-click unsubscribe address
+    kind: str = CONFIRMATION
+    duration: str = ""
+    subject: str = ""
+    unsubscribe_url: str = ""
+    purposes: tuple[str, ...] = ()
 
 
 def confirmation(t, campaign: Campaign, lang: str, channels: list[str], recipient: str, purposes: list[str],
-                 link: str, code: str, withdraw_url: str, ttl_hours: int) -> Message:
+                 link: str, code: str, withdraw_url: str, ttl_hours: int, unsubscribe_url: str = "") -> Message:
     """The message to one contact, with `t` the locale's translations; `channels` are those of
     `purposes` (the first one delivers it)."""
+    valid = duration(ttl_hours, lang)
     body = confirmation_body(t, campaign, lang, channels, purposes, link=link, code=code,
-                             duration=duration(ttl_hours, lang), withdraw_url=withdraw_url)
-    return Message(campaign.id, lang, channels[0], recipient, body, link, code)
+                             duration=valid, withdraw_url=withdraw_url)
+    return Message(campaign.id, lang, channels[0], recipient, body, link, code, CONFIRMATION, valid,
+                   text(t, SUBJECT, business=campaign.brand_name), unsubscribe_url, tuple(purposes))
+
+
+def opt_out_message(t, campaign: Campaign, lang: str, channel: str, recipient: str) -> Message:
+    """The answer to an opt-out keyword, on the channel it came in on."""
+    return Message(campaign.id, lang, channel, recipient, opt_out_reply(t, campaign, lang), "", "", OPT_OUT_REPLY)
 
 
 def error_page(t, lang: str, code: str, back_url: str) -> str:

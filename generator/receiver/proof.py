@@ -11,7 +11,8 @@ contact of the record (E.164 phone, lower-case email), comma-separated. It survi
 so a person can still be matched to the proof of their consent without the ledger storing
 who they are. The key is never in the database: it comes from the OPTIN_LEDGER_KEY variable,
 else from the key file named in the settings ([receiver] key_file), else from `<ledger>.key`
-next to the ledger, which is generated (32 random bytes, hex, file mode 0600) the first time.
+next to an SQLite ledger, which is generated (32 random bytes, hex, file mode 0600) the first
+time (a PostgreSQL ledger needs the variable or the key file).
 Keep the key file apart from backups of the ledger, and never lose it: without it, erased
 records can no longer be matched to a contact.
 """
@@ -46,9 +47,10 @@ def key_path(ledger_path: Path) -> Path:
     return ledger_path.with_name(ledger_path.name + ".key")
 
 
-def load_key(ledger_path: Path, key_file: Path | str | None = None) -> tuple[bytes, str]:
+def load_key(ledger_path: Path | None, key_file: Path | str | None = None) -> tuple[bytes, str]:
     """(key, where it came from): OPTIN_LEDGER_KEY, else `key_file` (must exist), else
-    `<ledger>.key`, created with mode 0600 when missing."""
+    `<ledger>.key`, created with mode 0600 when missing. A database ledger (no path) has no
+    key file beside it: every machine writing it must be given the same key."""
     env = os.environ.get(KEY_ENV, "")
     if env.strip():
         return env.strip().encode("utf-8"), KEY_ENV
@@ -57,6 +59,9 @@ def load_key(ledger_path: Path, key_file: Path | str | None = None) -> tuple[byt
         if not path.is_file():
             raise OptinError(f"ledger key file {path} does not exist (set in [receiver] key_file)")
         return _read(path), str(path)
+    if ledger_path is None:
+        raise OptinError(f"a PostgreSQL ledger needs its contact key: set {KEY_ENV} or [receiver] key_file"
+                         " (the same key on every machine that writes the ledger)")
     path = key_path(Path(ledger_path))
     if not path.exists():
         try:

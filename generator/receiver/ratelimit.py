@@ -1,15 +1,19 @@
-"""Sliding-window rate limits, in memory and thread-safe.
+"""Sliding-window rate limits, in memory and thread-safe (the limiter of an SQLite ledger; a
+PostgreSQL ledger keeps shared counters in the database, see postgres.SharedRateLimiter).
 
 One process keeps its own counts (a restart or a second worker starts afresh); that is enough
-to stop a script hammering one number or one address. Behind a proxy, wrap the app in
+to stop a script hammering one number or one address. At most MAX_KEYS keys are kept: past
+that the least recently hit ones are forgotten, so a flood of addresses cannot fill memory. Behind a proxy, wrap the app in
 werkzeug's ProxyFix so the client address is the real one (see docs/protocol.md).
 """
 from __future__ import annotations
 
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
+
+MAX_KEYS = 100_000
 
 
 @dataclass(frozen=True)
@@ -26,14 +30,26 @@ class Limits:
 
 
 class RateLimiter:
-    def __init__(self, clock=time.monotonic):
-        self._hits: dict[tuple, deque] = {}
+    def __init__(self, clock=time.monotonic, max_keys: int = MAX_KEYS):
+        self._hits: OrderedDict[tuple, deque] = OrderedDict()
         self._lock = threading.Lock()
         self._clock = clock
+        self.max_keys = max_keys
+
+    def _key(self, key: tuple) -> deque:
+        """The key's hits, now the most recently used; the oldest keys go past max_keys."""
+        hits = self._hits.get(key)
+        if hits is None:
+            hits = self._hits[key] = deque()
+            while len(self._hits) > self.max_keys:
+                self._hits.popitem(last=False)
+        else:
+            self._hits.move_to_end(key)
+        return hits
 
     def _window(self, key: tuple, limit: Limit) -> deque:
         now = self._clock()
-        hits = self._hits.setdefault(key, deque())
+        hits = self._key(key)
         while hits and hits[0] <= now - limit.seconds:
             hits.popleft()
         return hits
@@ -53,6 +69,6 @@ class RateLimiter:
             hits = self._window(key, limit)
             return max(1.0, hits[0] + limit.seconds - self._clock()) if len(hits) >= limit.count else 0.0
 
-    def add(self, key: tuple) -> None:
+    def add(self, key: tuple, limit: Limit | None = None) -> None:
         with self._lock:
-            self._hits.setdefault(key, deque()).append(self._clock())
+            self._key(key).append(self._clock())

@@ -4,9 +4,10 @@ and access (everything stored about one person).
 Erasing a record blanks its contact (phone, email, and `extra`: name or birthday), deletes its
 pending tokens and the messages sent to it, and appends an `erased` event. What remains is the
 proof that consent was asked, given or withdrawn, linked to the person only through
-`contact_hmac` (a keyed pseudonym, see proof.py). Every connection runs with secure_delete, and
-after an erasure the write-ahead log is checkpointed and truncated, so the erased values are
-left in neither the .sqlite file nor its -wal file.
+`contact_hmac` (a keyed pseudonym, see proof.py). On SQLite every connection runs with
+secure_delete, and after an erasure the write-ahead log is checkpointed and truncated, so the
+erased values are left in neither the .sqlite file nor its -wal file; on PostgreSQL the tables
+are vacuumed (backend.py says what that guarantees).
 """
 from __future__ import annotations
 
@@ -98,10 +99,11 @@ def erase(ledger: Ledger, contact: str, reason: str = "request", now: datetime |
             "erased_records": erased, **counts, "wal_truncated": _checkpoint(ledger)}
 
 
-def _checkpoint(ledger: Ledger) -> bool:
-    """False when a reader kept the log from being truncated (erased bytes may stay in the
-    -wal file until the next checkpoint: run the command again when the receiver is idle)."""
-    return ledger.checkpoint()[0] == 0
+def _checkpoint(ledger: Ledger) -> bool | None:
+    """SQLite: False when a reader kept the log from being truncated (erased bytes may stay in
+    the -wal file until the next checkpoint: run the command again when the receiver is idle).
+    PostgreSQL: None (no write-ahead log of ours to truncate; the tables were vacuumed)."""
+    return ledger.erased()
 
 
 def _retention_end(record, given: dict[str, str], retention: dict) -> tuple[datetime | None, list[str]]:

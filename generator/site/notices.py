@@ -21,16 +21,18 @@ from babel import Locale
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup
 
-from generator.errors import BuildError
+from generator.errors import BuildError, CampaignError, Problem
 from generator.text import strip_tags
 from generator.i18n.locales import Locales
+from generator.site import safety
+from generator.urls import origin
 
 # Each required item is a section whose heading carries this id ({#id} in the Markdown).
 REQUIRED_SECTIONS = {
     "controller": "controller identity and contact (Art. 13(1)(a))",
     "purposes": "purposes and legal basis (Art. 13(1)(c))",
     "recipients": "recipients or categories of recipients (Art. 13(1)(e))",
-    "transfers": "transfers outside the EEA and the safeguard (Art. 13(1)(f))",
+    "transfers": "transfers outside the EEA and their basis (Art. 13(1)(f))",
     "retention": "retention period (Art. 13(2)(a))",
     "rights": "data subject rights (Art. 13(2)(b))",
     "withdraw": "right to withdraw consent and how (Art. 13(2)(c))",
@@ -89,11 +91,25 @@ class NoticeHtml(Markup):
         return Markup(ID_ATTR.sub(lambda m: f"{m.group(1)}{prefix}{m.group(2)}{m.group(3)}", str(self)))
 
 
+# Python-Markdown's backslash escapes (Markdown.ESCAPED_CHARS) less ">", which autoescape turns
+# into &gt; (as it does < and &): "\*" renders "*", in text and in link targets alike.
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!])")
+
+
+def as_text(value):
+    """Finalize of the notice environment: a campaign value enters the Markdown as text, never
+    as Markdown (a brand `Bakery *Star*` shows its stars; a name cannot make a link, an image or
+    an attribute list). Line breaks fold to spaces so a value cannot start a block."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(value.splitlines()))
+    return value
+
+
 @lru_cache(maxsize=None)
 def _env(dirs: tuple[Path, ...]) -> Environment:
     """Notices: a project's locales/<lang>/notice.md before the built-in one."""
     return Environment(loader=FileSystemLoader([str(d) for d in dirs]), autoescape=True,
-                       undefined=StrictUndefined, keep_trailing_newline=True)
+                       undefined=StrictUndefined, keep_trailing_newline=True, finalize=as_text)
 
 
 @lru_cache(maxsize=None)
@@ -163,13 +179,47 @@ def render(lang: str, context: dict, locales: Locales, extra: str = "") -> Notic
     if extra:
         source += "\n\n" + html.escape(extra, quote=False)
     notice = Notice(lang, NoticeHtml(_markdown(source)))
+    _refuse_unsafe(notice.html, lang, path, context, extra)
     if "campaign" in context:
         missing = missing_items(notice.html, required_mentions(context),
                                 withdraw_url=context.get("withdraw_url", ""))
+        if context.get("gdpr") and not context.get("eea") and "gdpr" not in sections(notice.html):
+            missing.append("the GDPR layer for people in the EEA (Art. 3(2), 27, 77): no section with id #gdpr")
         if missing:
             raise BuildError(f"campaign {context['campaign'].id}, locale {lang}: the privacy notice "
                              f"({_shown(path)}) lacks required items:\n  " + "\n  ".join(missing))
     return notice
+
+
+def _line(text: str, needle: str) -> int | None:
+    at = text.lower().find(needle.lower()) if needle else -1
+    return text.count("\n", 0, at) + 1 if at >= 0 else None
+
+
+def _refuse_unsafe(fragment: str, lang: str, path: Path, context: dict, extra: str) -> None:
+    """The rendered notice may carry no script or data link, event handler, style, embedded
+    document or image from another origin (site/safety.py, the checker's definitions): refused
+    here, naming the campaign's `notice.<lang>` or the locale's notice.md and the line."""
+    campaign = context.get("campaign")
+    findings = safety.scan(fragment, origin(getattr(campaign, "base_url", "") or ""))
+    if not findings:
+        return
+    ours, theirs = [], []
+    for finding in findings:
+        (ours if extra and finding.needle.lower() in extra.lower() else theirs).append(finding)
+    if ours and campaign is not None:
+        file = Path(campaign.source)
+        text = file.read_text(encoding="utf-8", errors="replace") if file.is_file() else ""
+        key_line = _line(text, "\nnotice:")
+        raise CampaignError([Problem(str(file), _line(text, f.needle) or (key_line + 1 if key_line else None),
+                                     f"notice.{lang}", f"the notice text would publish {f.message}",
+                                     "write plain Markdown: text, https/mailto links, images from the site")
+                             for f in ours])
+    text = path.read_text(encoding="utf-8", errors="replace")
+    raise BuildError("\n".join(str(Problem(str(_shown(path)), _line(text, f.needle), "",
+                                            f"the notice would publish {f.message}",
+                                            "remove it: notices are text, links and the site's own images"))
+                                for f in (theirs or ours)))
 
 
 def _shown(path: Path) -> Path:
@@ -189,10 +239,11 @@ def required_mentions(context: dict) -> dict[str, list[str]]:
         "controller": [c.name, c.address, c.email] + [v for x in contacts for v in (x.name, x.email)],
         "purposes": [p.topic for p in context.get("purposes", ())],
         "recipients": [r["name"] for r in recipients],
-        "transfers": [v for r in context.get("transfers", []) for v in (r["name"], r["safeguard"])],
+        "transfers": [v for r in context.get("transfers", []) + context.get("gdpr_transfers", [])
+                      for v in (r["name"], r["basis"])],
         "retention": [p.retention for p in context.get("purposes", ())],
         "withdraw": list(context.get("keywords", [])),
-        "complaint": [context["authority"].name, context["authority"].url],
+        "complaint": [context.get("authority_name", context["authority"].name), context["authority"].url],
     }
 
 
@@ -231,7 +282,7 @@ def missing_items(notice_html: str, must_mention: dict[str, list[str]], withdraw
                 missing.append(f"{label}: {what} is missing (a block marked {{ .item-{item} }} "
                                f"with text, in section #{key})")
         for value in must_mention.get(key, []):
-            if value and normalise(value) not in text:
+            if value and " ".join(unicodedata.normalize("NFC", value).split()) not in text:  # text, not HTML
                 missing.append(f"{label}: does not mention {value!r}")
         if key == "withdraw" and withdraw_url and marked.get("withdraw-how") is not None:
             how = next((m.group(0) for m in ITEM.finditer(section) if m.group(2) == "withdraw-how"), "")

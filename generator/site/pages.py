@@ -7,6 +7,7 @@ from pathlib import Path
 
 from generator.i18n.formatting import language_name
 from generator.i18n.locales import Locales
+from generator.site import landing
 from generator.site.assets import Assets
 from generator.campaign.model import Campaign
 from generator.site.render import Renderer
@@ -76,6 +77,7 @@ def write_campaign(campaign: Campaign, views: dict[str, LocaleView], renderer: R
                 success_url=page_url(campaign, lang, "thanks.html"),
                 confirmed_url=page_url(campaign, lang, "confirm.html"),
                 withdrawn_url=page_url(campaign, lang, "withdraw.html"),
+                landing=landing.view(campaign.page, lang, assets.url(brand["hero"], root) if "hero" in brand else ""),
             )
             _write(site / campaign.id / lang / out_name, html)
             count += 1

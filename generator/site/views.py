@@ -7,17 +7,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import phonenumbers
+from babel.lists import format_list
 from markupsafe import Markup
 
 from generator.site import notices
-from generator.campaign import vocab
+from generator.campaign import transfers, vocab
 from generator.campaign.model import Campaign, Purpose
-from generator.i18n.formatting import months
+from generator.i18n.formatting import days, long_date, months, years
 from generator.i18n.locales import Locales
 
 # How to stop, shown next to each checkbox of the signup form.
 STOP_BY_REPLY = vocab.N_("You can stop at any time: reply %(keyword)s.")
 STOP_BY_LINK = vocab.N_("You can stop at any time: every email has an unsubscribe link.")
+# The ways to withdraw, joined with the language's "or" (the notice's withdraw item).
+WITHDRAW_PAGE = vocab.N_("use the [withdrawal page](%(url)s)")
+REPLY_TO = {"whatsapp": vocab.N_("reply %(keyword)s to any of our WhatsApp messages"),
+            "sms": vocab.N_("reply %(keyword)s to any of our text messages (SMS)")}
+UNSUBSCRIBE_LINK = vocab.N_("use the unsubscribe link in any of our emails")
 
 
 @dataclass(frozen=True)
@@ -69,51 +75,109 @@ def purpose_label(t, campaign: Campaign, purpose: Purpose, lang: str) -> str:
         "business": campaign.brand_name, "topic": purpose_topic(t, purpose, lang)}
 
 
-def purpose_views(campaign: Campaign, lang: str, locales: Locales) -> tuple[PurposeView, ...]:
+def accepted_keywords(campaign: Campaign, channel: str, page: str) -> list[str]:
+    """The reply keywords a page names for a channel: those of the page's language and of its
+    second language (an ms page names BERHENTI and STOP in both halves), in that order."""
+    out: list[str] = []
+    for shown in (page, vocab.SECOND_LANGUAGE.get(page)):
+        word = campaign.opt_out.get(channel, {}).get(shown) if shown else None
+        if word and word not in out:
+            out.append(word)
+    return out
+
+
+def either(words: list[str], lang: str, bold: bool = False) -> str:
+    """'BERHENTI or STOP' in the language's own words (CLDR "or" list)."""
+    words = [f"**{w}**" for w in words] if bold else words
+    return format_list(words, style="or", locale=lang) if words else ""
+
+
+def purpose_views(campaign: Campaign, lang: str, locales: Locales, page: str | None = None) -> tuple[PurposeView, ...]:
     t = locales.translations(lang)
     out = []
     for p in campaign.purposes:
         topic = purpose_topic(t, p, lang)
         label = purpose_label(t, campaign, p, lang)
-        keyword = campaign.opt_out.get(p.channel, {}).get(lang, "") if p.channel != "email" else ""
+        keyword = either(accepted_keywords(campaign, p.channel, page or lang), lang) if p.channel != "email" else ""
         stop = t.ugettext(STOP_BY_REPLY) % {"keyword": keyword} if keyword else t.ugettext(STOP_BY_LINK)
         out.append(PurposeView(p.id, p.channel, label, topic, months(p.retention_months, lang), keyword,
                                stop))
     return tuple(out)
 
 
-def notice_context(campaign: Campaign, lang: str, purposes: tuple[PurposeView, ...], locales: Locales) -> dict:
+def _recipients(campaign: Campaign, lang: str, t) -> tuple[list, list, list]:
+    """(recipients, transfers under the controller's own law, GDPR transfers) for the notice.
+    Every basis is the one the campaign states (validated in transfers.py): nothing assumed."""
+    recipients, pdpa, gdpr = [], [], []
+    for ch in campaign.channels:
+        p = campaign.providers.get(ch)
+        if p is None:
+            continue
+        recipients.append({"channel": t.ugettext(vocab.CHANNEL_NAMES[ch]), "name": p.name, "country": p.country,
+                           "hosting": p.hosting, "dpa": long_date(p.dpa, lang) if p.dpa else ""})
+        for place in p.places:
+            if campaign.malaysia and place.country != "MY" and place.pdpa_transfer:
+                pdpa.append({"name": place.name, "country": place.country,
+                             "basis": t.ugettext(transfers.PDPA_GROUNDS[place.pdpa_transfer])})
+            if campaign.gdpr and place.outside_eea and place.transfer:
+                gdpr.append({"name": place.name, "country": place.country, "safeguard": place.transfer in transfers.SAFEGUARDS,
+                             "basis": transfers.basis_text(t, place.transfer, place.country)})
+    return recipients, pdpa, gdpr
+
+
+def withdraw_ways(campaign: Campaign, t, lang: str, page: str) -> str:
+    """Every way to withdraw, each channel with its own keyword: 'use the withdrawal page,
+    reply STOPP to any of our WhatsApp messages, or reply UNSUB to any of our text messages'."""
+    ways = [t.ugettext(WITHDRAW_PAGE) % {"url": "withdraw.html"}]
+    for ch in campaign.phone_channels:
+        ways.append(t.ugettext(REPLY_TO[ch]) % {"keyword": either(accepted_keywords(campaign, ch, page), lang, bold=True)})
+    if campaign.needs_email:
+        ways.append(t.ugettext(UNSUBSCRIBE_LINK))
+    return Markup(format_list(ways, style="or", locale=lang))  # Markdown of our own catalogs: not escaped
+
+
+def authority_name(name: str, lang: str) -> str:
+    """A bilingual name ('Pesuruhjaya … / … Commissioner') in the language of the text: each
+    half of an ms page names the regulator in its own language only."""
+    if " / " not in name:
+        return name
+    ours, english = name.split(" / ", 1)
+    return ours if lang == "ms" else english
+
+
+def notice_context(campaign: Campaign, lang: str, purposes: tuple[PurposeView, ...], locales: Locales,
+                   page: str | None = None) -> dict:
     t = locales.translations(lang)
-    used = campaign.channels
-    recipients = [
-        {"channel": t.ugettext(vocab.CHANNEL_NAMES[ch]), "name": campaign.providers[ch].name,
-         "country": campaign.providers[ch].country,
-         "safeguard": t.ugettext(vocab.SAFEGUARDS[campaign.providers[ch].safeguard])
-         if campaign.providers[ch].outside_eea and campaign.providers[ch].safeguard else ""}
-        for ch in used if ch in campaign.providers
-    ]
+    recipients, pdpa, gdpr = _recipients(campaign, lang, t)
     return {
         "campaign": campaign, "brand": campaign.brand_name, "controller": campaign.controller,
-        "authority": campaign.authority, "purposes": purposes, "recipients": recipients,
-        "transfers": [r for r in recipients if r["safeguard"]],
-        "keywords": sorted({p.keyword for p in purposes if p.keyword}),
+        "authority": campaign.authority, "authority_name": authority_name(campaign.authority.name, lang),
+        "purposes": purposes, "recipients": recipients,
+        "transfers": pdpa if campaign.malaysia else gdpr,
+        "gdpr_transfers": gdpr if campaign.malaysia else [],
+        "copy_safeguards": any(r["safeguard"] for r in gdpr),
+        "keywords": sorted({w for ch in campaign.phone_channels for w in accepted_keywords(campaign, ch, page or lang)}),
+        "withdraw_ways": withdraw_ways(campaign, t, lang, page or lang),
         "has_email": campaign.needs_email, "withdraw_url": "withdraw.html",
-        "malaysia": campaign.country == "MY",
+        "malaysia": campaign.malaysia, "gdpr": campaign.gdpr, "eea": campaign.country in vocab.EEA,
+        "unconfirmed": days(campaign.unconfirmed_days, lang), "proof": years(campaign.proof_years, lang),
+        # the summary gives one retention line: the longest period is true of every purpose
+        "longest_retention": months(max(p.retention_months for p in campaign.purposes), lang),
     }
 
 
-def _wording(campaign: Campaign, lang: str, locales: Locales) -> Wording:
-    purposes = purpose_views(campaign, lang, locales)
-    ctx = notice_context(campaign, lang, purposes, locales)
+def _wording(campaign: Campaign, lang: str, locales: Locales, page: str) -> Wording:
+    purposes = purpose_views(campaign, lang, locales, page)
+    ctx = notice_context(campaign, lang, purposes, locales, page)
     notice = notices.render(lang, ctx, locales, campaign.notice_extra.get(lang, ""))  # checks the required items
     summary = notices.render_wording("summary.html", locales, lang, **ctx)
     return Wording(lang, purposes, summary, notice.html)
 
 
 def resolve(campaign: Campaign, lang: str, locales: Locales) -> LocaleView:
-    primary = _wording(campaign, lang, locales)
+    primary = _wording(campaign, lang, locales, lang)
     second = vocab.SECOND_LANGUAGE.get(lang)  # PDPA 2010 s.7(3): ms pages show BM and English
-    secondary = _wording(campaign, second, locales) if second else None
+    secondary = _wording(campaign, second, locales, lang) if second else None
     wordings = [w for w in (primary, secondary) if w]
     notice_version = notices.content_hash(*(w.notice for w in wordings))
     wording_version = notices.content_hash(*(f"{p.label}\n{p.stop}\n" for w in wordings for p in w.purposes),

@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from generator.campaign import vocab
 from generator.campaign.model import Campaign
 from generator.campaign.vocab import N_
 from generator.errors import BuildError
@@ -107,6 +109,10 @@ def write_whatsapp_templates(campaign: Campaign, locales, site_dir: Path) -> lis
     if "whatsapp" not in campaign.channels:
         return []
     if not campaign.base_url:
+        local = all(urlsplit(url).hostname in vocab.LOCAL_HOSTS for url in
+                    (campaign.endpoints.submit, campaign.endpoints.confirm, campaign.endpoints.withdraw))
+        if local:  # a local trial (optin serve, tests): nothing to register with Meta yet
+            return []
         return [(f"campaign {campaign.id}: no whatsapp-templates.json without base_url (the templates "
                  "name the withdraw page and link the confirmation page)")]
     requests = {}

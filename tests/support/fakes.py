@@ -258,3 +258,82 @@ def self_signed(folder: Path) -> tuple[ssl.SSLContext, ssl.SSLContext] | None:
     server.load_cert_chain(cert, key)
     client = ssl.create_default_context(cafile=str(cert))
     return server, client
+
+
+# -- the receiver configured for the fakes, and what the providers post back ---------------
+APP_SECRET = "meta-app-secret-for-tests"
+VERIFY_TOKEN = "meta-verify-token-for-tests"
+SMS_FROM = "+4759440000"
+PROVIDER_ENV = {"OPTIN_WHATSAPP_TOKEN": "EAAtest", "OPTIN_WHATSAPP_APP_SECRET": APP_SECRET,
+                "OPTIN_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN, "OPTIN_TWILIO_AUTH_TOKEN": "twilio-test-token"}
+
+
+def provider_toml(meta: MetaFake, twilio: TwilioFake, smtp: SMTPFake, retry_delay: float = 0.01) -> str:
+    """optin.toml [receiver.<channel>] tables pointing at the fakes (secrets in PROVIDER_ENV)."""
+    return f"""
+[receiver.whatsapp]
+provider = "cloud-api"
+phone_number_id = "{meta.phone_number_id}"
+api_version = "{meta.version}"
+base_url = "{meta.url}"
+token_env = "OPTIN_WHATSAPP_TOKEN"
+app_secret_env = "OPTIN_WHATSAPP_APP_SECRET"
+verify_token_env = "OPTIN_WHATSAPP_VERIFY_TOKEN"
+retry_delay = {retry_delay}
+timeout = 1
+
+[receiver.sms]
+provider = "twilio"
+account_sid = "{twilio.account_sid}"
+from = "{SMS_FROM}"
+base_url = "{twilio.url}"
+auth_token_env = "OPTIN_TWILIO_AUTH_TOKEN"
+retry_delay = {retry_delay}
+timeout = 1
+
+[receiver.email]
+provider = "smtp"
+host = "127.0.0.1"
+port = {smtp.port}
+security = "plain"
+from = "hei@example.no"
+retry_delay = {retry_delay}
+"""
+
+
+def meta_inbound(sender: str, text: str, message_id: str, phone_number_id: str = "106540352242922") -> bytes:
+    """A WhatsApp Cloud API messages webhook body with one text message from `sender` (E.164)."""
+    body = {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
+        "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "4759440000", "phone_number_id": phone_number_id},
+            "contacts": [{"profile": {"name": "Kari"}, "wa_id": sender.lstrip("+")}],
+            "messages": [{"from": sender.lstrip("+"), "id": message_id, "timestamp": "1764000000",
+                          "type": "text", "text": {"body": text}}]}}]}]}
+    return json.dumps(body).encode()
+
+
+def meta_status(wamid: str, recipient: str, status: str = "delivered") -> bytes:
+    body = {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
+        "field": "messages", "value": {
+            "messaging_product": "whatsapp", "metadata": {"phone_number_id": "106540352242922"},
+            "statuses": [{"id": wamid, "status": status, "timestamp": "1764000001",
+                          "recipient_id": recipient.lstrip("+")}]}}]}]}
+    return json.dumps(body).encode()
+
+
+def meta_headers(raw: bytes, secret: str = APP_SECRET) -> dict:
+    from generator.receiver.webhooks import meta_signature
+
+    return {"X-Hub-Signature-256": meta_signature(raw, secret), "Content-Type": "application/json"}
+
+
+def twilio_inbound(sender: str, text: str, sid: str, account_sid: str = "AC" + "0123456789abcdef" * 2) -> dict:
+    return {"MessageSid": sid, "SmsSid": sid, "AccountSid": account_sid, "From": sender, "To": SMS_FROM,
+            "Body": text, "NumMedia": "0"}
+
+
+def twilio_headers(url: str, form: dict, token: str = "twilio-test-token") -> dict:
+    from generator.receiver.webhooks import twilio_signature
+
+    return {"X-Twilio-Signature": twilio_signature(url, form, token)}

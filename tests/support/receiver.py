@@ -13,11 +13,13 @@ from werkzeug.test import Client
 from generator.receiver.app import Receiver, load_campaigns
 from generator.receiver.ledger import Ledger
 from generator.receiver.ratelimit import Limit, Limits
+from support import postgres
 from support.projects import example_project
 
 SITE = "http://127.0.0.1:8999"
 NOTICE = "a" * 64
 WORDING = "b" * 64
+KEY = b"test-key"  # the contact key of a PostgreSQL ledger (an SQLite one makes its own file)
 ROOMY = Limits(per_address=Limit(10_000, 60), per_contact=Limit(100, 60), wrong_codes=Limit(100, 60))
 
 
@@ -30,26 +32,33 @@ class Clock:
 
 
 class Rx:
-    """A receiver of the example campaigns (copied into a project next to the ledger file)."""
+    """A receiver of the example campaigns (copied into a project in `folder`, or next to the
+    ledger file) on an SQLite file or a `postgresql://` database (support.postgres.target)."""
 
-    def __init__(self, path: Path, limits: Limits = ROOMY, hours: float = 48):
+    def __init__(self, path: Path | str, limits: Limits = ROOMY, hours: float = 48, folder: Path | None = None):
         self.path = path
         self.clock = Clock()
         self.sent = []
-        self.project = example_project(path.parent / "project")
-        self.app = Receiver(load_campaigns(self.project), Ledger(path), self.project.locales, site_url=SITE,
+        self.project = example_project((folder or Path(path).parent) / "project")
+        self.ledger = Ledger.open(path, key=None if isinstance(path, Path) else KEY)
+        self.app = Receiver(load_campaigns(self.project), self.ledger, self.project.locales, site_url=SITE,
                             clock=self.clock, token_ttl=timedelta(hours=hours), limits=limits,
                             on_message=self.sent.append)
         self.client = Client(self.app)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.ledger.backend.name == "sqlite"
 
     def post(self, name: str, body, content_type="application/json", **headers):
         data = json.dumps(body) if content_type == "application/json" and not isinstance(body, (str, bytes)) else body
         return self.client.post(f"/api/{name}", data=data, content_type=content_type, headers=headers)
 
     def rows(self, sql: str, *args):
-        db = sqlite3.connect(self.path)
+        """Rows (as tuples) read straight from the storage, past the Ledger."""
+        db = postgres.raw(self.ledger)
         try:
-            return db.execute(sql, args).fetchall()
+            return [tuple(row) for row in postgres.run(db, sql, *args).fetchall()]
         finally:
             db.close()
 
@@ -80,10 +89,7 @@ def token_of(message) -> str:
     return re.search(r"[?&]t=([^&]+)", message.link).group(1)
 
 
-def event_counts(path: Path) -> dict[str, int]:
-    """Events per kind in the ledger file at `path`, read directly (as an auditor would)."""
-    db = sqlite3.connect(path)
-    try:
-        return dict(db.execute("SELECT event, COUNT(*) FROM events GROUP BY event").fetchall())
-    finally:
-        db.close()
+def event_counts(ledger) -> dict[str, int]:
+    """Events per kind in a ledger (any backend), read through its own connection."""
+    with ledger.reading() as db:
+        return {row[0]: row[1] for row in db.execute("SELECT event, COUNT(*) FROM events GROUP BY event")}

@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 from generator.check.model import Failure, Page, Site, is_external
 from generator.check.registry import fail, rule
 from generator.check.tree import Node
-from generator.urls import origin
+from generator.site.safety import is_event_handler, is_script_url
+from generator.urls import origin, scheme
 
 CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)|@import\s+(['"])([^'"]+)\3""", re.I)
 IMAGE_SET = re.compile(r"image-set\(([^)]*)\)", re.I)
@@ -156,13 +157,12 @@ def rule_inline_code(page: Page):
         elif node.tag == "style":
             yield fail(page, "inline-code", node, "inline <style> (blocked by the CSP)")
         for name, value in node.attrs.items():
-            if name.startswith("on"):
+            if is_event_handler(name):
                 yield fail(page, "inline-code", node, f"event-handler attribute {name}= (blocked by the CSP)")
             elif name == "style":
                 yield fail(page, "inline-code", node, "style= attribute (blocked by the CSP)")
-            elif name in ("href", "xlink:href", "src", "action", "formaction") \
-                    and value.strip().lower().startswith("javascript:"):
-                yield fail(page, "inline-code", node, f"javascript: URL in {name}=")
+            elif name in ("href", "xlink:href", "src", "action", "formaction") and is_script_url(value):
+                yield fail(page, "inline-code", node, f"{scheme(value)}: URL in {name}=")
 
 
 # --- third-party origins -------------------------------------------------------------------------

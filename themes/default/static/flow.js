@@ -24,10 +24,32 @@
     return label ? label.textContent.replace(/\s+/g, " ").trim() : id;
   }
 
-  function show(name, purposes) {
+  // A wrong or missing code is marked on the code field itself (aria-invalid, message tied with
+  // aria-describedby), with the text of the page's state.
+  var codeInput = byId("code");
+  var codeError = byId("code-error");
+  function markCode(name) {
+    if (!codeInput || !codeError) { return; }
+    var state = name ? byId(name) : null;
+    var text = state ? state.textContent.replace(/\s+/g, " ").trim() : "";
+    codeError.textContent = text;
+    codeError.hidden = !text;
+    if (text) {
+      codeInput.setAttribute("aria-invalid", "true");
+      codeInput.setAttribute("aria-describedby", "code-hint code-error");
+    } else {
+      codeInput.removeAttribute("aria-invalid");
+      codeInput.setAttribute("aria-describedby", "code-hint");
+    }
+  }
+  if (codeInput) { codeInput.addEventListener("input", function () { markCode(""); }); }
+
+  function show(name, purposes, quiet) {
     var el = byId(name);
     if (!el || !el.classList.contains("state")) { el = byId("bad_request"); }
     Array.prototype.forEach.call(document.querySelectorAll(".state"), function (s) { s.classList.remove("is-shown"); });
+    var onCode = (el.id === "wrong_code" || el.id === "need_code") && codeInput && !byId("code-field").hidden;
+    markCode(onCode ? el.id : "");
     var list = el.querySelector(".state-list");
     if (list) {
       list.textContent = "";
@@ -39,11 +61,17 @@
     }
     el.classList.add("is-shown");
     if (el.classList.contains("final")) {
-      form.hidden = true;
-      var intro = document.querySelector(".flow-intro");
-      if (intro) { intro.hidden = true; }
+      // the state's own heading replaces the page's; a reload shows the same state
+      Array.prototype.forEach.call(document.querySelectorAll(".flow-form, .flow-intro, .flow-heading"),
+                                   function (n) { n.hidden = true; });
+      var heading = el.querySelector("h1");
+      if (heading) { document.title = heading.textContent.replace(/\s+/g, " ").trim(); }
+      if (window.history && history.replaceState && location.hash !== "#" + el.id) {
+        history.replaceState(null, "", location.pathname + location.search + "#" + el.id);
+      }
     }
-    el.focus();
+    if (quiet) { return; }
+    if (onCode) { codeInput.focus(); } else { el.focus(); }
   }
 
   function setBusy(on) {
@@ -52,10 +80,29 @@
     status.textContent = on ? form.getAttribute("data-busy") : "";
   }
 
-  // A state in the address (#confirmed after a redirect) stays visible with JavaScript too.
-  if (location.hash.length > 1) {
-    var initial = byId(location.hash.slice(1));
-    if (initial && initial.classList.contains("state")) { initial.classList.add("is-shown"); }
+  var rows = Array.prototype.slice.call(form.querySelectorAll(".check[data-purpose]"));
+  var manyPurposes = rows.length > 1;
+
+  /* Show the purposes with these ids (all when none of them is the campaign's); one purpose
+     left means no checkbox and one "Confirm" button, the purpose named above it. */
+  function offer(ids) {
+    var known = rows.filter(function (row) { return ids.indexOf(row.getAttribute("data-purpose")) >= 0; });
+    if (!known.length) { known = rows; }
+    rows.forEach(function (row) { row.hidden = known.indexOf(row) < 0; });
+    if (!manyPurposes) { return; }
+    var one = known.length === 1;
+    form.classList.toggle("single", one);
+    byId("confirm-purposes").hidden = one;
+    byId("asked-one").hidden = !one;
+    var secondary = form.querySelector("button[value=selected]");
+    if (secondary) { secondary.hidden = one; }
+    var target = byId("asked-label");
+    target.textContent = "";
+    target.setAttribute("data-purpose", one ? known[0].getAttribute("data-purpose") : "");
+    if (one) {
+      var label = known[0].querySelector("label");
+      Array.prototype.forEach.call(label.childNodes, function (n) { target.appendChild(n.cloneNode(true)); });
+    }
   }
 
   var params = new URLSearchParams(location.search);
@@ -63,20 +110,24 @@
     form.elements.token.value = params.get("t");
     byId("code-field").hidden = true;
     byId("link-note").hidden = false;
-    var asked = (params.get("p") || "").split(",").filter(Boolean);
-    if (asked.length) {
-      Array.prototype.forEach.call(form.querySelectorAll(".check[data-purpose]"), function (row) {
-        row.hidden = asked.indexOf(row.getAttribute("data-purpose")) < 0;
-      });
-    }
+    offer((params.get("p") || "").split(",").filter(Boolean));
   }
+
+  // A state in the address (#confirmed after a redirect, #already_confirmed after a reload) is
+  // the page's state on load with JavaScript too: a final one hides the form and the heading.
+  function fromAddress() {
+    var initial = location.hash.length > 1 ? byId(location.hash.slice(1)) : null;
+    if (initial && initial.classList.contains("state")) { show(initial.id, [], true); }
+  }
+  fromAddress();
+  window.addEventListener("hashchange", fromAddress);
 
   // A link that does not work (cut off by a mail client): fall back to typing the code.
   function useCode() {
     form.elements.token.value = "";
     byId("code-field").hidden = false;
     byId("link-note").hidden = true;
-    Array.prototype.forEach.call(form.querySelectorAll(".check[data-purpose]"), function (row) { row.hidden = false; });
+    offer([]);
   }
 
   Array.prototype.forEach.call(buttons, function (b) {
@@ -130,7 +181,9 @@
           show("server_error");
         } else {
           if (data.error === "invalid_token" && kind === "confirm") { useCode(); }
-          show(data.error || "bad_request");
+          // ticked boxes the code or link does not cover: say so, not "tick at least one"
+          var error = data.error === "no_purpose" && kind === "confirm" && ticked().length ? "not_covered" : data.error;
+          show(error || "bad_request");
         }
       });
     }, function () {
