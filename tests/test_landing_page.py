@@ -12,9 +12,9 @@ from generator.campaign.model import load
 from generator.pipeline.build import build
 from generator.site.landing import intro_html
 from support.projects import example_project
+from support.projects import LOCALES
 
 EXAMPLE = "nordlys-sko"
-LOCALES = ("nb", "en", "de", "es", "ms")
 
 
 def per_locale(text: str) -> str:

@@ -135,13 +135,6 @@ class Ledger:
         with self.backend.session(self.key, write=False) as db:
             yield db
 
-    def counts(self) -> dict[str, int]:
-        """Rows per table (records, tokens, outbox) and events per kind."""
-        with self.reading() as db:
-            out = {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("records", "tokens", "outbox")}
-            out.update({r[0]: r[1] for r in db.execute("SELECT event, COUNT(*) FROM events GROUP BY event")})
-        return out
-
     # -- writes (call inside transaction()) ------------------------------------------------
     @staticmethod
     def add_record(db, record: dict) -> None:
