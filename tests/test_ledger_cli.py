@@ -90,3 +90,24 @@ def test_bad_input_is_a_clean_error(proj, tmp_path):
     (proj.root / "secret.key").unlink()
     nokey = run(proj, "access", "--contact", PHONE)
     assert nokey.exit_code == 2 and "secret.key does not exist" in nokey.output
+
+
+def test_erase_asks_the_providers_to_suppress_the_contact(proj, monkeypatch):
+    from generator.receiver import senders as senders_mod
+    from generator.receiver.senders import SUPPRESSED, Delivery, Sender, Senders
+
+    asked = []
+
+    class Recording(Sender):
+        name = "recording"
+
+        def suppress(self, contact):
+            asked.append(contact)
+            return Delivery("sup-1", SUPPRESSED)
+
+    monkeypatch.setattr(senders_mod, "from_settings",
+                        lambda settings, env: Senders(whatsapp=Recording(), sms=Sender(), email=Recording()))
+    res = run(proj, "erase", "--contact", PHONE)
+    assert res.exception is None, res.output
+    assert json.loads(res.output)["suppression"] == {"whatsapp": SUPPRESSED, "sms": "unsupported"}
+    assert asked == [PHONE]  # the phone channels only; email is not this contact's channel

@@ -118,12 +118,18 @@ def erase(project, ledger_path: str | None, contact: str, reason: str) -> None:
     """Erase one person's contact from the ledger.
 
     Their phone/email leave every record and their messages the outbox; the proof of consent
-    stays, linked to them only by a keyed pseudonym (contact_hmac). Prints a report."""
+    stays, linked to them only by a keyed pseudonym (contact_hmac). The configured providers
+    are told to suppress the contact (where they have an API for it). Prints a report."""
     import json
+    import os
 
     from generator.receiver.retention import erase as run_erase
+    from generator.receiver.retention import suppress_everywhere
+    from generator.receiver.senders import from_settings
 
+    senders = from_settings(project.receiver, os.environ)  # a bad setting fails before anything is erased
     report = run_erase(open_ledger(project, ledger_path), contact, reason)
+    report["suppression"] = suppress_everywhere(senders, contact)
     click.echo(json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True))
 
 

@@ -193,3 +193,16 @@ def access(ledger: Ledger, contact: str) -> dict:
     return {"contact": value, "kind": kind, "contact_hmac": ledger.contact_hmac(value),
             "records": [_parsed(r) for r in records], "events": [_parsed(e) for e in events],
             "outbox": [dict(o) for o in outbox], "tokens": [_parsed(t) for t in tokens]}
+
+
+def suppress_everywhere(senders, contact: str) -> dict[str, str]:
+    """Ask each provider of the contact's channels to stop messaging it: channel -> outcome
+    (`unsupported` where the provider has no opt-out API; the ledger's state is what stops
+    optin itself from sending)."""
+    kind, value = _contact(contact)
+    channels = ("whatsapp", "sms") if kind == "phone" else ("email",)
+    out = {}
+    for channel in channels:
+        if channel in senders:
+            out[channel] = senders.suppress(channel, value).status
+    return out
