@@ -111,3 +111,27 @@ def test_erase_asks_the_providers_to_suppress_the_contact(proj, monkeypatch):
     assert res.exception is None, res.output
     assert json.loads(res.output)["suppression"] == {"whatsapp": SUPPRESSED, "sms": "unsupported"}
     assert asked == [PHONE]  # the phone channels only; email is not this contact's channel
+
+
+def test_purge_erases_at_once_when_consent_ended(proj):
+    """The notice says contact details go when consent ends: a withdrawal does not wait for the
+    retention period."""
+    store = Ledger(proj.root / "data" / "ledger.sqlite", key_file=proj.root / "secret.key")
+    with store.transaction() as db:
+        Ledger.add_event(db, "2099-01-02T10:00:00.000Z", Ledger.record(db, "new"), "withdrawn", ["offers"], "nb",
+                         "withdraw-page")
+    report = json.loads(run(proj, "purge", "--dry-run").output)
+    assert report["consent_ended"] == ["new"] and report["retention_ended"] == ["old"]
+
+
+def test_purge_uses_each_campaigns_unconfirmed_days(proj):
+    """Sign-ups never confirmed go after the campaign's unconfirmed_days, the period the pages state."""
+    store = Ledger(proj.root / "data" / "ledger.sqlite", key_file=proj.root / "secret.key")
+    from datetime import datetime, timedelta, timezone
+
+    forty_days_ago = (datetime.now(timezone.utc) - timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    add_signup(store, "pending", "+4790000001", forty_days_ago, None)  # past the default 30 days
+    assert json.loads(run(proj, "purge", "--dry-run").output)["unconfirmed"] == ["pending"]
+    campaign = proj.root / "campaigns" / "nordlys-sko.yaml"
+    campaign.write_text(campaign.read_text(encoding="utf-8") + "unconfirmed_days: 365\n", encoding="utf-8")
+    assert json.loads(run(proj, "purge", "--dry-run").output)["unconfirmed"] == []

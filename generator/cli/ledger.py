@@ -87,13 +87,15 @@ def verify(project, ledger_path: str | None) -> None:
 @ledger_option
 @click.option("--dry-run", is_flag=True, help="Only list what would be erased.")
 @click.option("--unconfirmed-days", type=click.IntRange(min=0), default=30, show_default=True,
-              help="Erase sign-ups never confirmed (and no usable link left) after this many days.")
+              help="For records of campaigns no longer in the project: erase sign-ups never confirmed "
+                   "after this many days (the project's campaigns use their own unconfirmed_days).")
 @pass_project
 def purge(project, ledger_path: str | None, dry_run: bool, unconfirmed_days: int) -> None:
     """Erase contacts whose retention ended.
 
     Each confirmed purpose is kept for its retention_months (from the project's campaigns) after
-    its last confirmation; a sign-up never confirmed, for --unconfirmed-days. Prints a report."""
+    its last confirmation, and no longer once consent has ended (withdrawn or refused); a sign-up
+    never confirmed, for its campaign's unconfirmed_days. Prints a report."""
     import json
 
     from generator.campaign.model import load_all
@@ -101,11 +103,11 @@ def purge(project, ledger_path: str | None, dry_run: bool, unconfirmed_days: int
     from generator.site.build import campaign_files
 
     store = open_ledger(project, ledger_path)
-    retention = {}
-    if project.campaigns_dir.is_dir():
-        retention = {c.id: {p.id: p.retention_months for p in c.purposes}
-                     for c in load_all(campaign_files([project.campaigns_dir]), project)}
-    report = run_purge(store, retention, dry_run=dry_run, unconfirmed_days=unconfirmed_days)
+    campaigns = load_all(campaign_files([project.campaigns_dir]), project) if project.campaigns_dir.is_dir() else []
+    retention = {c.id: {p.id: p.retention_months for p in c.purposes} for c in campaigns}
+    days = {c.id: c.unconfirmed_days for c in campaigns}
+    report = run_purge(store, retention, dry_run=dry_run, unconfirmed_days=unconfirmed_days,
+                       unconfirmed_by_campaign=days)
     click.echo(json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True))
 
 

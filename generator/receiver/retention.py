@@ -122,14 +122,21 @@ def _retention_end(record, given: dict[str, str], retention: dict) -> tuple[date
 
 
 def purge(ledger: Ledger, retention: dict[str, dict[str, int]], now: datetime | str | None = None,
-          dry_run: bool = False, unconfirmed_days: int = UNCONFIRMED_DAYS) -> dict:
+          dry_run: bool = False, unconfirmed_days: int = UNCONFIRMED_DAYS,
+          unconfirmed_by_campaign: dict[str, int] | None = None) -> dict:
     """Erase (reason `retention`) every record whose retention ended: each confirmed purpose is
     kept `retention[campaign][purpose]` months (else the months stored with the record) from
-    its last `given` event; a sign-up never confirmed, with no usable token left, is kept
-    `unconfirmed_days` days from its creation. `dry_run` reports without erasing."""
+    its last `given` event, and no longer once no purpose is consented any more (withdrawn,
+    refused or expired: the notice says consent ending deletes the contact); a sign-up never
+    confirmed, with no usable token left, is kept its campaign's days in `unconfirmed_by_campaign`
+    (else `unconfirmed_days`) from its creation. `dry_run` reports without erasing."""
+    def days_for(campaign: str) -> int:
+        return (unconfirmed_by_campaign or {}).get(campaign, unconfirmed_days)
+
     now = iso(now or datetime.now(timezone.utc))
     moment = parse(now)
-    report = {"now": now, "dry_run": dry_run, "retention_ended": [], "unconfirmed": [], "unknown_retention": [],
+    report = {"now": now, "dry_run": dry_run, "retention_ended": [], "consent_ended": [], "unconfirmed": [],
+              "unknown_retention": [],
               "records": 0, "outbox": 0, "tokens": 0}
     with ledger.transaction() as db:
         if not dry_run:
@@ -145,9 +152,13 @@ def purge(ledger: Ledger, retention: dict[str, dict[str, int]], now: datetime | 
             if not given:
                 usable = db.execute("SELECT 1 FROM tokens WHERE record_id = ? AND used IS NULL AND expires > ?",
                                     (record["record_id"], now)).fetchone()
-                if not usable and parse(record["created"]) + timedelta(days=unconfirmed_days) <= moment:
+                if not usable and parse(record["created"]) + timedelta(days=days_for(record["campaign"])) <= moment:
                     report["unconfirmed"].append(record["record_id"])
                     due.append(record)
+                continue
+            if not any(state == "given" for state in Ledger.state(db, record["record_id"]).values()):
+                report["consent_ended"].append(record["record_id"])  # withdrawn or refused since
+                due.append(record)
                 continue
             end, unknown = _retention_end(record, given, retention)
             if unknown:
