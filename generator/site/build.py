@@ -12,6 +12,7 @@ from pathlib import Path
 
 from generator.campaign.model import Campaign
 from generator.errors import BuildError
+from generator.i18n.catalogs import SOURCE_LANG
 from generator.project import Project
 from generator.site import pages, themes
 from generator.site.assets import Assets
@@ -36,11 +37,11 @@ def translation_warnings(project: Project, langs: set[str]) -> list[str]:
     """Missing and fuzzy strings of the locales in use; broken placeholders raise."""
     locales = project.locales
     out = []
-    for lang in sorted(langs | {"en"}):  # English: its placeholders are checked too
+    for lang in sorted(langs | {SOURCE_LANG}):  # English: its placeholders are checked too
         rep = locales.report(lang)
         if rep.errors:
             raise BuildError("translation placeholders broken:\n  " + "\n  ".join(map(str, rep.errors)))
-        if lang == "en":
+        if lang == SOURCE_LANG:
             continue
         if locales.notice_is_english_copy(lang):
             out.append(f"locale {lang}: {locales.notice_path(lang)} is still the English notice copied by "
