@@ -1,57 +1,133 @@
-"""Build benchmark: N generated campaigns x 5 locales; prints pages, seconds and pages/second.
+"""Build benchmark: optin and (when `hugo` is installed) its Hugo twin, side by side, whole processes.
 
-    .venv/bin/python bench/bench_build.py [--campaigns 170]   # the venv has optin installed (editable)
+    .venv/bin/python bench/bench_build.py [--campaigns 200] [--runs 3] [--profile]
 
-170 campaigns give ~5,100 pages. Templates are compiled once per build and each notice's
-Markdown is rendered once per campaign and locale (see tests/test_build.py), so the time grows
-with the page count, not with pages x notice size.
+N copies of the nordlys-sko example under new ids and brand names are built by `optin build`
+in a fresh process; the Hugo twin (bench/hugo_twin.py: same campaigns x locales x pages, the
+real notice texts) is built by `hugo` the same way. Prints for each: pages, median wall and CPU
+seconds, pages/s, peak memory; the ratio of optin's time per page to Hugo's (target ≤ 0.5);
+an incremental rebuild after editing one campaign; and the largest page's transfer size
+(HTML + its CSS and JS, gzipped; budget 14 KB).
 """
 from __future__ import annotations
 
 import argparse
-import cProfile
-import pstats
+import gzip
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from generator.pipeline.build import build
-from generator.project import Project
+from hugo_twin import make_twin
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "campaigns"  # read only: the example campaign
-TEMPLATE = (EXAMPLES / "nordlys-sko.yaml").read_text(encoding="utf-8")
+REPO = Path(__file__).resolve().parent.parent
+ASSET = re.compile(r'(?:href|src)="([^"]+\.(?:css|js))"')
 
 
 def make_campaigns(folder: Path, count: int) -> None:
-    logo = EXAMPLES / "nordlys-sko-logo.svg"
-    (folder / logo.name).write_bytes(logo.read_bytes())
+    examples = REPO / "campaigns"  # read only
+    template = (examples / "nordlys-sko.yaml").read_text(encoding="utf-8")
+    for logo in examples.glob("nordlys-sko-*.svg"):
+        shutil.copy(logo, folder / logo.name)
     for i in range(count):
-        text = TEMPLATE.replace("id: nordlys-sko", f"id: bench-{i:04d}").replace("name: Nordlys Sko\n", f"name: Shop {i}\n")
+        text = template.replace("id: nordlys-sko", f"id: bench-{i:04d}").replace(
+            "name: Nordlys Sko\n", f"name: Shop {i}\n")
         (folder / f"bench-{i:04d}.yaml").write_text(text, encoding="utf-8")
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS in MB of one whole process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{command[0]} failed:\n{process.stderr.read().decode()}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def median_run(command: list[str], cwd: Path, runs: int, before=None) -> tuple[float, float, float]:
+    results = []
+    for _ in range(runs):
+        if before:
+            before()
+        results.append(timed(command, cwd))
+    return tuple(statistics.median(r[i] for r in results) for i in range(3))
+
+
+def largest_page(site: Path) -> tuple[int, str]:
+    """The biggest gzipped transfer of one page: its HTML plus the CSS and JS it links."""
+    def gz(path: Path) -> int:
+        return len(gzip.compress(path.read_bytes(), 9))
+    best = (0, "")
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        size = gz(page)
+        for ref in set(ASSET.findall(html)):
+            target = (site / ref.lstrip("/")) if ref.startswith("/") else (page.parent / ref)
+            if target.is_file():
+                size += gz(target)
+        best = max(best, (size, str(page.relative_to(site))))
+    return best
+
+
+def row(name: str, pages: int, wall: float, cpu: float, rss: float) -> str:
+    return f"{name:<22} {pages:>6} {wall:>7.2f} {cpu:>7.2f} {pages / wall:>8.0f} {rss:>7.0f}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--campaigns", type=int, default=170)
-    parser.add_argument("--profile", action="store_true", help="print the 15 most expensive functions")
+    parser.add_argument("--campaigns", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="profile one optin build (pyinstrument or cProfile)")
     args = parser.parse_args()
+    optin = shutil.which("optin", path=str(Path(sys.executable).parent)) or "optin"
     with tempfile.TemporaryDirectory() as tmp:
-        project = Project(Path(tmp))  # a throwaway project: the built-in locales and themes
-        src, out = project.campaigns_dir, project.out_dir
-        src.mkdir()
-        make_campaigns(src, args.campaigns)
-        profiler = cProfile.Profile() if args.profile else None
-        start = time.perf_counter()
-        if profiler:
-            profiler.enable()
-        result = build(project, [src], out)
-        if profiler:
-            profiler.disable()
-        seconds = time.perf_counter() - start
-    print(f"{args.campaigns} campaigns, {result.pages} pages in {seconds:.2f} s "
-          f"({result.pages / seconds:.0f} pages/s)")
-    if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(15)
+        project = Path(tmp) / "project"
+        (project / "campaigns").mkdir(parents=True)
+        (project / "optin.toml").write_text("", encoding="utf-8")
+        make_campaigns(project / "campaigns", args.campaigns)
+        clean = lambda: shutil.rmtree(project / "site", ignore_errors=True)  # noqa: E731
+        build = [optin, "build", "--quiet"] if _has_quiet(optin) else [optin, "build"]
+        wall, cpu, rss = median_run(build, project, args.runs, before=clean)
+        pages = sum(1 for _ in (project / "site").rglob("*.html"))
+        print(f"{'':<22} {'pages':>6} {'wall s':>7} {'cpu s':>7} {'pages/s':>8} {'peak MB':>7}")
+        print(row("optin build (clean)", pages, wall, cpu, rss))
+        edited = project / "campaigns" / "bench-0000.yaml"
+        edits = iter(range(10**6))
+        def touch_one() -> None:  # a real change each run: the brand name gets a new number
+            text = re.sub(r"name: Shop 0[^\n]*\n", f"name: Shop 0 v{next(edits)}\n", edited.read_text(encoding="utf-8"))
+            edited.write_text(text, encoding="utf-8")
+        inc = median_run(build, project, args.runs, before=touch_one)
+        print(row("optin build (1 edit)", pages, *inc))
+        ratio = None
+        if shutil.which("hugo"):
+            twin = Path(tmp) / "hugo"
+            twin.mkdir()
+            make_twin(twin, args.campaigns, REPO / "locales")
+            hclean = lambda: shutil.rmtree(twin / "public", ignore_errors=True)  # noqa: E731
+            hwall, hcpu, hrss = median_run(["hugo", "--quiet"], twin, args.runs, before=hclean)
+            hpages = sum(1 for _ in (twin / "public").rglob("*.html"))
+            print(row("hugo (clean)", hpages, hwall, hcpu, hrss))
+            ratio = (wall / pages) / (hwall / hpages)
+            print(f"optin time per page / Hugo's: {ratio:.2f} (target ≤ 0.5)")
+        else:
+            print("hugo not installed (apt-get install hugo): no side-by-side figure")
+        size, page = largest_page(project / "site")
+        print(f"largest page transfer: {size / 1024:.1f} KB gzipped ({page}; budget 14 KB)")
+        if args.profile:
+            clean()
+            subprocess.run([sys.executable, "-m", "cProfile", "-s", "cumulative", optin, "build"],
+                           cwd=project, check=True, stdout=sys.stdout)
+
+
+def _has_quiet(optin: str) -> bool:
+    return "--quiet" in subprocess.run([optin, "build", "--help"], capture_output=True, text=True).stdout
 
 
 if __name__ == "__main__":
