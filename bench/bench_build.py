@@ -92,7 +92,7 @@ def main() -> None:
         (project / "campaigns").mkdir(parents=True)
         (project / "optin.toml").write_text("", encoding="utf-8")
         make_campaigns(project / "campaigns", args.campaigns)
-        clean = lambda: shutil.rmtree(project / "site", ignore_errors=True)  # noqa: E731
+        clean = lambda: shutil.rmtree(project / "site", ignore_errors=True)
         build = [optin, "build", "--quiet"] if _has_quiet(optin) else [optin, "build"]
         wall, cpu, rss = median_run(build, project, args.runs, before=clean)
         pages = sum(1 for _ in (project / "site").rglob("*.html"))
@@ -110,7 +110,7 @@ def main() -> None:
             twin = Path(tmp) / "hugo"
             twin.mkdir()
             make_twin(twin, args.campaigns, REPO / "locales")
-            hclean = lambda: shutil.rmtree(twin / "public", ignore_errors=True)  # noqa: E731
+            hclean = lambda: shutil.rmtree(twin / "public", ignore_errors=True)
             hwall, hcpu, hrss = median_run(["hugo", "--quiet"], twin, args.runs, before=hclean)
             hpages = sum(1 for _ in (twin / "public").rglob("*.html"))
             print(row("hugo (clean)", hpages, hwall, hcpu, hrss))
@@ -127,7 +127,7 @@ def main() -> None:
 
 
 def _has_quiet(optin: str) -> bool:
-    return "--quiet" in subprocess.run([optin, "build", "--help"], capture_output=True, text=True).stdout
+    return "--quiet" in subprocess.run([optin, "build", "--help"], check=True, capture_output=True, text=True).stdout
 
 
 if __name__ == "__main__":
