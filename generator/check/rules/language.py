@@ -42,6 +42,24 @@ def _english_patterns(locales: Locales, lang: str) -> tuple[tuple[str, re.Patter
     return tuple(sorted(out, key=lambda item: -len(item[0])))
 
 
+WORD = re.compile(r"\w+")
+
+
+@lru_cache(maxsize=None)
+def _english_words(locales: Locales, lang: str) -> tuple[tuple[frozenset[str], str, re.Pattern], ...]:
+    """Each fragment with the set of its words, lower-cased."""
+    return tuple((frozenset(w.lower() for w in WORD.findall(text)), text, pattern)
+                 for text, pattern in _english_patterns(locales, lang))
+
+
+def _found(locales: Locales, lang: str, text: str) -> list[tuple[str, re.Pattern]]:
+    """The fragments present in `text`, longest first. A fragment can only be there when all its
+    words are: a set test per fragment leaves few regex searches per page."""
+    words = frozenset(w.lower() for w in WORD.findall(text))
+    return [(english, pattern) for needed, english, pattern in _english_words(locales, lang)
+            if needed <= words and pattern.search(text)]
+
+
 def _deepest(node: Node, pattern: re.Pattern, skip, nouns) -> Node:
     for child in node.children:
         if isinstance(child, Node) and not skip(child) and pattern.search(_strip(child.text(skip), nouns)):
@@ -67,13 +85,12 @@ def rule_english_text(page: Page):
     nouns = [" ".join(n.split()) for n in nouns if n.strip()]
     text = _strip(page.html.text(skip), nouns)
     reported: dict[int, list[str]] = {}  # node -> fragments reported there (longest first)
-    for english, pattern in _english_patterns(page.site.locales, lang):
-        if pattern.search(text):
-            node = _deepest(page.html, pattern, skip, nouns)
-            done = reported.setdefault(id(node), [])
-            if not any(english.lower() in longer.lower() for longer in done):
-                done.append(english)
-                yield fail(page, "english-text", node, f"untranslated English: {english!r}")
+    for english, pattern in _found(page.site.locales, lang, text):
+        node = _deepest(page.html, pattern, skip, nouns)
+        done = reported.setdefault(id(node), [])
+        if not any(english.lower() in longer.lower() for longer in done):
+            done.append(english)
+            yield fail(page, "english-text", node, f"untranslated English: {english!r}")
     for node in page.html.iter():
         values = [(attr, node.get(attr)) for attr in TEXT_ATTRS if (node.get(attr) or "").strip()]
         if not values or skip(node) or any(skip(a) for a in node.ancestors()):
