@@ -57,7 +57,7 @@ LAYOUT = """<!doctype html>
 """
 
 PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
-TAG = re.compile(r"\{[%#].*?[%#]\}", re.S)
+TAG = re.compile(r"\{[%#].*?[%#]\}", re.DOTALL)
 
 
 def notice_markdown(source: str, brand: str) -> str:
