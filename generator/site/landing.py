@@ -9,7 +9,9 @@ relative targets (campaign/landing.py refuses the rest when the campaign is load
 from __future__ import annotations
 
 import html
+import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from html.parser import HTMLParser
 
 import markdown
@@ -17,6 +19,7 @@ from markupsafe import Markup
 
 from generator.campaign.landing import Page, allowed_link
 
+_local = threading.local()
 ALLOWED = {"p", "em", "strong", "ul", "ol", "li", "br", "code", "a"}
 VOID = {"br"}
 
@@ -69,11 +72,14 @@ def clean(fragment: str) -> str:
     return "".join(parser.out)
 
 
+@lru_cache(maxsize=256)  # every page of a locale shows the same intro: render it once
 def intro_html(text: str) -> Markup:
-    md = markdown.Markdown(extensions=["sane_lists"], output_format="html")
-    md.preprocessors.deregister("html_block")
-    md.inlinePatterns.deregister("html")
-    return Markup(clean(md.convert(text)))
+    md = getattr(_local, "md", None)
+    if md is None:  # building a Markdown instance costs more than converting a short intro
+        md = _local.md = markdown.Markdown(extensions=["sane_lists"], output_format="html")
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+    return Markup(clean(md.reset().convert(text)))
 
 
 @dataclass(frozen=True)

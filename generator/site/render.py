@@ -24,6 +24,7 @@ class Renderer:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # one Renderer per build: no need to stat each template per page
         )
         self.env.policies["ext.i18n.trimmed"] = True  # matches babel.cfg extraction
         # Locale folders follow gettext (pt_BR); HTML lang/hreflang want BCP 47 (pt-BR).
