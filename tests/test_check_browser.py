@@ -44,9 +44,11 @@ def browser_report(example_site, tmp_path_factory):
     for _page, _element, edits in BROKEN.values():
         for rel, pattern, replacement in edits:
             edit(site, rel, pattern, replacement)
-    code, report = run_check_process(site, "--browser")
+    # Two locales of different campaigns and scripts of writing: tests/browser/test_a11y.py runs
+    # axe on every page of every locale already; this run is about the checker itself.
+    code, report = run_check_process(site, "--browser", "--page", f"{EN}*", "--page", "kedai-harmoni/ms/*")
     assert isinstance(report, dict), report
-    assert code == 1 and report["browser"] is True and report["pages_checked"] > 20
+    assert code == 1 and report["browser"] is True and report["pages_checked"] >= 10
     return report
 
 

@@ -143,7 +143,10 @@ def test_compact_theme_is_accessible(browser, compact_site, scheme):
     guard = fs.Guard.on(page, [base])
     problems = {}
     try:
-        for campaign, lang in CAMPAIGN_LOCALES:
+        # The compact theme changes layout and CSS, not text: per campaign its default locale,
+        # German (the longest words, for sideways scrolling) and ms (two languages per page).
+        for campaign, lang in [("nordlys-sko", "nb"), ("nordlys-sko", "de"), ("nordlys-sko", "ms"),
+                               ("kedai-harmoni", "ms"), ("kedai-harmoni", "de")]:
             for name in FLOW_PAGES:
                 page.goto(f"{base}/{campaign}/{lang}/{name}")
                 found = violations(page)
