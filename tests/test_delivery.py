@@ -100,14 +100,16 @@ def test_a_submission_goes_out_as_the_whatsapp_template(rig):
     assert body["to"] == PHONE.lstrip("+") and body["type"] == "template"
     template = body["template"]
     assert (template["name"], template["language"]) == ("nordlys_sko_confirmation", {"code": "nb"})
-    link, code, valid = [p["text"] for p in template["components"][0]["parameters"]]
+    link, code, valid, stop = [p["text"] for p in template["components"][0]["parameters"]]
     assert link == rig.sent[0].link and code == rig.sent[0].code and valid == "48 timer"
+    assert stop == rig.sent[0].stop_url and "/unsubscribe?t=" in stop
     assert rig.deliveries() == [("confirmation", "whatsapp", "cloud-api", "queued", None, None, 0),
                                 ("confirmation", "whatsapp", "cloud-api", "sent", request["id"], None, 1)]
     # a real provider: the outbox keeps nothing, and no token or code is stored in clear
     assert rig.rows("SELECT COUNT(*) FROM outbox") == [(0,)]
     dump = "\n".join(rig.ledger.backend.connect(rig.ledger.key).iterdump())
     assert token(link) not in dump and code not in dump and code.replace("-", "") not in dump
+    assert token(stop) not in dump
 
 
 def test_a_5xx_is_retried_then_sent(rig):
@@ -243,7 +245,8 @@ def test_email_carries_one_click_unsubscribe_which_withdraws(rig):
     assert mail["Subject"] == rig.sent[0].subject and "Kedai Harmoni" in mail["Subject"]
     confirm(rig, "kedai-harmoni", "ms", rig.sent[0].link)
     target = f"/api/unsubscribe?t={unsubscribe_token}"
-    assert rig.client.get(target).status_code == 405  # a link scanner's GET changes nothing
+    assert rig.client.get(target).status_code == 200  # a link scanner's GET shows a button, changes nothing
+    assert rig.events()[-1][0] == "given"
     assert rig.client.post("/api/unsubscribe?t=short").status_code == 400
     stranger = rig.client.post("/api/unsubscribe?t=" + "A" * 43, data={"List-Unsubscribe": "One-Click"})
     assert stranger.status_code == 200 and rig.events()[-1][0] == "given"

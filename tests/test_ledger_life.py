@@ -27,7 +27,7 @@ from generator.receiver.ratelimit import Limit, Limits
 from support import postgres
 from support.postgres import drop_trigger, run
 from support.projects import example_project
-from support.receiver import event_counts
+from support.receiver import event_counts, versions
 
 KEY = b"test-key"
 PHONE, EMAIL = "+4791234567", "kari.nordmann@example.com"
@@ -256,8 +256,8 @@ def post(client, name, body):
 def test_receiver_flows_extend_the_chain_and_pseudonymise(tmp_path, ledger):
     client, sent = receiver(tmp_path, ledger)
     body = {"campaign": "nordlys-sko", "locale": "nb", "purposes": ["offers", "order_updates"], "phone": PHONE,
-            "notice_version": "a" * 64, "wording_version": "b" * 64, "client_timestamp": "2026-11-23T19:00:00.000Z",
-            "page_url": "http://127.0.0.1:8999/nordlys-sko/nb/"}
+            "notice_version": versions()[0], "wording_version": versions()[1],
+            "client_timestamp": "2026-11-23T19:00:00.000Z", "page_url": "http://127.0.0.1:8999/nordlys-sko/nb/"}
     assert post(client, "submit", body).status_code == 202
     token = sent[0].link.split("t=")[1].split("&")[0]
     assert post(client, "confirm", {"campaign": "nordlys-sko", "token": token, "purposes": ["offers"]}).status_code == 200
@@ -496,14 +496,14 @@ def test_purge_falls_back_to_the_records_retention(ledger):
 def test_access_returns_everything_about_a_person(ledger):
     signup(ledger, record(phone=PHONE, email=EMAIL, name="Kari"), given_at="2026-01-01T10:05:00.000Z")
     signup(ledger, record("r2", phone="+4798765432"))
-    found = retention.access(ledger, EMAIL.upper())
+    found = export.access(ledger, EMAIL.upper())
     assert found["contact"] == EMAIL and found["kind"] == "email"
     assert [r["record_id"] for r in found["records"]] == ["r1"] and found["records"][0]["extra"] == {"name": "Kari"}
     assert [e["event"] for e in found["events"]] == ["requested", "given"]
     assert sorted(o["recipient"] for o in found["outbox"]) == [PHONE, EMAIL]
     assert found["tokens"][0]["used"] and "token_hash" not in found["tokens"][0]
     retention.erase(ledger, PHONE)
-    after = retention.access(ledger, PHONE)
+    after = export.access(ledger, PHONE)
     assert [r["phone"] for r in after["records"]] == [None] and after["outbox"] == []
     assert [e["event"] for e in after["events"]] == ["requested", "given", "erased"]
     json.dumps(after)  # plain data throughout

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import io
 import json
 import re
@@ -22,6 +23,7 @@ from support import postgres
 from support.projects import REPO, builtin_locales, example_project, project
 
 from support.receiver import FORM, NAV, NOTICE, ROOMY, SITE, WORDING, Clock, Rx, signup, token_of  # noqa: F401
+from generator.site.views import resolve_all
 
 
 @pytest.fixture(params=postgres.BACKENDS)
@@ -258,17 +260,18 @@ def test_create_app_for_a_production_server(tmp_path, monkeypatch):
     monkeypatch.setenv("OPTIN_ORIGINS", "https://shop.example, https://www.shop.example")
     monkeypatch.delenv("OPTIN_DATABASE_URL", raising=False)
     here = example_project(tmp_path / "project")
+    sent = []
     app = create_app(campaigns=str(here.campaigns_dir), ledger=str(tmp_path / "prod.sqlite"), prefix="/optin",
-                     proxies=1, project=here)
+                     proxies=1, project=here, on_message=sent.append)
     client = Client(app)
     res = client.post("/optin/submit", data=json.dumps(signup()), content_type="application/json",
                       headers={"Origin": "https://www.shop.example", "X-Forwarded-For": "203.0.113.7"})
     assert res.status_code == 202 and res.headers["Access-Control-Allow-Origin"] == "https://www.shop.example"
     assert client.post("/api/submit", data="{}", content_type="application/json").status_code == 404
-    # without a local site, links use the campaign's base_url
+    # without a local site, links use the campaign's base_url; production keeps no message in clear
+    assert sent[0].link.startswith("https://optin.nordlyssko.example/nordlys-sko/nb/confirm.html?t=")
     db = sqlite3.connect(tmp_path / "prod.sqlite")
-    link = db.execute("SELECT link FROM outbox").fetchone()[0]
-    assert link.startswith("https://optin.nordlyssko.example/nordlys-sko/nb/confirm.html?t=")
+    assert db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 0
     from generator.errors import OptinError
     with pytest.raises(OptinError):
         create_app(campaigns=str(tmp_path / "none"), ledger=str(tmp_path / "x.sqlite"), project=here)
@@ -303,20 +306,23 @@ def test_sms_keyword_defaults_per_country_in_the_message(tmp_path):
     sent = []
     app = Receiver(load_campaigns(here), Ledger(tmp_path / "l.sqlite"), here.locales, site_url=SITE, limits=ROOMY,
                    on_message=sent.append)
-    res = Client(app).post("/api/submit", data=json.dumps(signup(locale="en")), content_type="application/json")
+    view = resolve_all(load_campaigns(here)[0], here.locales)["en"]  # its own notice: the keywords differ
+    shown = {"notice_version": view.notice_version, "wording_version": view.wording_version}
+    res = Client(app).post("/api/submit", data=json.dumps(signup(locale="en", **shown)), content_type="application/json")
     assert res.status_code == 202
     body = sent[0].body
     assert "- WhatsApp messages: reply STOP\n" in body and "- SMS messages: reply UNSUB\n" in body
 
 
 def test_tokens_and_codes_are_found_by_their_sha256(rx):
-    """The design docs/protocol.md states: only SHA-256 digests are stored, and a presented
-    token or code is looked up by its digest; the digest itself is no token."""
+    """The design docs/protocol.md states: only digests are stored (a token's SHA-256, a code's
+    HMAC-SHA256 with the ledger key), and a presented token or code is looked up by its digest;
+    the digest itself is no token."""
     rx.post("submit", signup())
     token, code = token_of(rx.sent[0]), rx.sent[0].code
     stored_token, stored_code = rx.rows("SELECT token_hash, code_hash FROM tokens")[0]
     assert stored_token == hashlib.sha256(token.encode()).hexdigest()
-    assert stored_code == hashlib.sha256(("code:" + code.replace("-", "")).encode()).hexdigest()
+    assert stored_code == hmac.new(rx.ledger.key, ("code:" + code.replace("-", "")).encode(), "sha256").hexdigest()
     for wrong in ({"token": stored_token}, {"code": stored_code}, {"token": token[:-1]}):
         res = rx.post("confirm", {"campaign": "nordlys-sko", "purposes": ["*"], **wrong})
         assert res.status_code == 400 and res.get_json()["error"] in ("invalid_token", "wrong_code", "malformed")
@@ -354,7 +360,10 @@ def test_protocol_doc_examples_are_real_output(tmp_path):
     (real,) = sent
     doc_token = re.search(r"[?&]t=([^&\s]+)", message).group(1)
     doc_code = re.search(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}\b", message).group(0)
-    assert real.body + "\n" == message.replace(doc_token, token_of(real)).replace(doc_code, real.code)
+    doc_stop = re.search(r"/unsubscribe\?t=([^&\s]+)", message).group(1)
+    real_stop = re.search(r"/unsubscribe\?t=([^&\s]+)", real.body).group(1)
+    assert real.body + "\n" == (message.replace(doc_token, token_of(real)).replace(doc_code, real.code)
+                                .replace(doc_stop, real_stop))
     clock.now = datetime(2026, 11, 23, 19, 17, 8, 415000, tzinfo=timezone.utc)
     client.post("/api/confirm", data=json.dumps({"campaign": "nordlys-sko", "locale": "nb", "token": token_of(real),
                                                  "purposes": ["offers"]}), content_type="application/json")

@@ -3,7 +3,7 @@ the page (and its state fragment), or gets a small localised error page for a re
 from __future__ import annotations
 
 import pytest
-from support.receiver import FORM, NAV, NOTICE, SITE, WORDING, Rx, signup
+from support.receiver import FORM, NAV, NOTICE, SITE, WORDING, Rx, signup, versions
 
 
 @pytest.fixture
@@ -25,8 +25,9 @@ def test_form_submit_redirects_to_thanks_on_this_site(rx):
 
 
 def test_form_redirects_never_leave_the_allowed_origins(rx):
-    form = (f"campaign=nordlys-sko&locale=en&purposes=offers&phone=%2B4791234567&notice_version={NOTICE}"
-            f"&wording_version={WORDING}&success_url=https%3A%2F%2Fevil.example%2Fphish")
+    notice, wording = versions("nordlys-sko", "en")
+    form = (f"campaign=nordlys-sko&locale=en&purposes=offers&phone=%2B4791234567&notice_version={notice}"
+            f"&wording_version={wording}&success_url=https%3A%2F%2Fevil.example%2Fphish")
     res = rx.post("submit", form, FORM, **NAV)
     assert res.headers["Location"] == f"{SITE}/nordlys-sko/en/thanks.html"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.receiver import FORM, NAV, Rx, signup
+from support.receiver import FORM, NAV, Rx, shown, signup
 
 from generator.receiver.ratelimit import Limit, Limits
 
@@ -96,3 +96,67 @@ def test_wrong_code_limit_says_when_to_retry(tmp_path):
     # the same for a form posted without JavaScript (303 to the page's rate_limited state)
     form = rx.post("confirm", "campaign=nordlys-sko&locale=nb&code=0000-0000&scope=all", FORM, **NAV)
     assert form.headers["Location"].endswith("confirm.html#rate_limited") and int(form.headers["Retry-After"]) > 0
+
+
+# -- the limiter's memory ----------------------------------------------------------------------
+class Ticks:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_keys_whose_windows_ended_are_forgotten():
+    from generator.receiver.ratelimit import RateLimiter
+
+    clock = Ticks()
+    limiter, limit = RateLimiter(clock=clock), Limit(3, 60)
+    for i in range(1000):
+        assert limiter.hit(("contact", "c", f"+4791{i:06d}"), limit) == 0
+    assert len(limiter) == 1000
+    clock.now += 61  # every window has ended: one more hit, and the rest is gone
+    limiter.hit(("address", "198.51.100.1"), limit)
+    assert len(limiter) == 1
+    # a key still inside its window stays, and still counts
+    for _ in range(3):
+        limiter.hit(("address", "198.51.100.2"), limit)
+    clock.now += 30
+    limiter.hit(("address", "198.51.100.3"), limit)
+    assert limiter.hit(("address", "198.51.100.2"), limit) > 0
+
+
+def test_the_table_never_grows_past_its_cap():
+    from generator.receiver.ratelimit import RateLimiter
+
+    clock = Ticks()
+    limiter, limit = RateLimiter(clock=clock, max_keys=50), Limit(1, 3600)
+    for i in range(500):
+        clock.now += 0.001
+        limiter.hit(("address", f"a{i}"), limit)
+        assert len(limiter) <= 50
+    # the least recently used went first: the newest are still counted, the oldest forgotten
+    assert limiter.hit(("address", "a499"), limit) > 0
+    assert limiter.hit(("address", "a0"), limit) == 0
+
+
+def test_limiter_keys_are_keyed_hashes(rx):
+    assert rx.post("submit", shown(rx.app, signup())).status_code == 202
+    assert rx.post("submit", shown(rx.app, signup("kedai-harmoni", "ms", ["newsletter"], phone=None,
+                                                  email="kari@example.com"))).status_code == 202
+    keys = rx.app.limiter.inner.keys()
+    assert {k[0] for k in keys} == {"address", "contact"} and len(keys) == 3
+    text = repr(keys)
+    assert "4791234567" not in text and "kari" not in text and "127.0.0.1" not in text
+    assert all(len(k) == 2 and len(k[1]) == 32 for k in keys)
+
+
+def test_an_ipv6_client_counts_as_its_slash_64(tmp_path):
+    rx = Rx(tmp_path / "l.sqlite", limits=Limits(per_address=Limit(2, 600), per_contact=Limit(100, 60),
+                                                  wrong_codes=Limit(100, 60)))
+    statuses = [rx.client.post("/api/confirm", data="{}", content_type="application/json",
+                               environ_base={"REMOTE_ADDR": f"2001:db8:1:2::{i}"}).status_code for i in range(1, 4)]
+    assert statuses == [400, 400, 429]
+    other = rx.client.post("/api/confirm", data="{}", content_type="application/json",
+                           environ_base={"REMOTE_ADDR": "2001:db8:1:3::1"})
+    assert other.status_code == 400

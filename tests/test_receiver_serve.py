@@ -8,15 +8,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import queue
 import re
-import signal
 import sqlite3
-import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from http.client import HTTPConnection
@@ -28,8 +23,10 @@ from click.testing import CliRunner
 from generator.cli.main import main
 from generator.pipeline.serve import LocalServer
 from generator.receiver.ratelimit import Limit, Limits
-from support.projects import REPO, builtin_locales, example_project
+from support.processes import Process
+from support.projects import builtin_locales, example_project
 from support.receiver import event_counts
+from support.receiver import versions as page_versions
 
 ROOMY = Limits(per_address=Limit(10_000, 60), per_contact=Limit(100, 60), wrong_codes=Limit(100, 60))
 
@@ -218,52 +215,6 @@ def test_serve_reports_a_busy_port(served, project):
 
 
 # -- real processes: `optin serve` and a production WSGI server ------------------------------
-class Process:
-    """A child process whose output lines are read in a thread, so a test can wait for one."""
-
-    def __init__(self, args: list[str], cwd: Path, env: dict | None = None):
-        # the child imports this checkout's generator, whatever cwd is and wherever optin was installed
-        path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-        self.proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path, **(env or {})})
-        self.lines: queue.Queue = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(None)
-
-    def until(self, pattern: str, timeout: float = 60) -> re.Match:
-        """Read lines until one matches; the lines read are kept in `seen`."""
-        end = time.monotonic() + timeout
-        while True:
-            try:
-                line = self.lines.get(timeout=max(0.1, end - time.monotonic()))
-            except queue.Empty:
-                line = None
-            if line is None or time.monotonic() > end:
-                raise AssertionError(f"no line matching {pattern!r}; output so far:\n" + "\n".join(self.seen))
-            self.seen.append(line)
-            found = re.search(pattern, line)
-            if found:
-                return found
-
-    def stop(self) -> int:
-        """SIGTERM (what `kill` sends), wait, and keep the last lines in `seen`."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = self.proc.wait(5)
-        for line in iter(lambda: self.lines.get(timeout=5), None):
-            self.seen.append(line)
-        return code
-
-
 def versions(html: str) -> dict:
     return {k: re.search(rf'name="{k}" value="([0-9a-f]{{64}})"', html).group(1)
             for k in ("notice_version", "wording_version")}
@@ -332,7 +283,7 @@ def test_receiver_runs_under_waitress(tmp_path):
     try:
         url = server.until(r"Serving on (http://127\.0\.0\.1:\d+)").group(1)
         body = {"campaign": "nordlys-sko", "locale": "nb", "purposes": ["offers"], "phone": "+4791234567",
-                "notice_version": "a" * 64, "wording_version": "b" * 64}
+                "notice_version": page_versions()[0], "wording_version": page_versions()[1]}
         status, headers, answer = http(f"{url}/api/submit", body, {"Origin": "https://shop.example"})
         assert status == 202 and json.loads(answer)["status"] == "pending", answer
         assert headers["Access-Control-Allow-Origin"] == "https://shop.example"

@@ -18,6 +18,7 @@ from generator.receiver.senders.whatsapp import WhatsAppCloud
 from support.fakes import MetaFake, SMTPFake, TwilioFake, free_port, self_signed
 
 LINK = "https://offers.example.no/spring-offers/nb/confirm.html?t=q8Xv2LmR7tKp4WzN1cYb6HsJ0dFgA3eU5iOo9rTyVnM&p=news"
+STOP = "https://offers.example.no/api/unsubscribe?t=Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9"
 BODY = "Kari's Bakeri: bekreft påmeldingen\n\nBekreft her: " + LINK + "\nKode: 7K3M-Q9XD\nSvar STOPP for å stoppe. ÆØÅ æøå"
 
 
@@ -33,6 +34,7 @@ class Outgoing:
     code: str = "7K3M-Q9XD"
     duration: str = "48 timer"
     unsubscribe_url: str | None = None
+    stop_url: str = STOP
     values: dict = field(default_factory=dict)
 
 
@@ -80,7 +82,7 @@ def test_whatsapp_confirmation_is_the_approved_template(meta, sleeps):
     assert template["language"] == {"code": "nb"}
     assert template["components"] == [
         {"type": "body", "parameters": [{"type": "text", "text": LINK}, {"type": "text", "text": "7K3M-Q9XD"},
-                                        {"type": "text", "text": "48 timer"}]},
+                                        {"type": "text", "text": "48 timer"}, {"type": "text", "text": STOP}]},
         {"type": "button", "sub_type": "url", "index": "0",
          "parameters": [{"type": "text", "text": LINK.split("?", 1)[1]}]}]
     assert sleeps == []

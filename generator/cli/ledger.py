@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from generator.cli import ledger_rectify
 from generator.cli.common import pass_project
 
 LEDGER_HELP = ("The consent ledger: an SQLite file or a postgresql:// URL (default: OPTIN_DATABASE_URL, "
@@ -32,7 +33,9 @@ def open_ledger(project, ledger_path: str | None):
 
 @click.group()
 def ledger() -> None:
-    """Read, verify and maintain the consent ledger written by the receiver."""
+    """Read, verify and maintain the consent ledger.
+
+    The ledger is what the receiver writes: every sign-up, confirmation and withdrawal."""
 
 
 @ledger.command("export")
@@ -44,7 +47,7 @@ def ledger() -> None:
 def export(project, ledger_path: str | None, fmt: str, campaign: str | None, contact: str | None) -> None:
     """Print every consent event as proof.
 
-    One line per event (requested, given, refused, withdrawn, expired, erased) with its record
+    One line per event (requested, given, refused, withdrawn, expired, erased, rectified) with its record
     and its link in the hash chain (prev_hash, hash)."""
     from generator.errors import OptinError
     from generator.receiver import export as ledger_export
@@ -89,25 +92,30 @@ def verify(project, ledger_path: str | None) -> None:
 @click.option("--unconfirmed-days", type=click.IntRange(min=0), default=30, show_default=True,
               help="For records of campaigns no longer in the project: erase sign-ups never confirmed "
                    "after this many days (the project's campaigns use their own unconfirmed_days).")
+@click.option("--proof-years", type=click.IntRange(min=0), default=3, show_default=True,
+              help="For records of campaigns no longer in the project: remove the proof this many years "
+                   "after consent ended (the project's campaigns use their own proof_years).")
 @pass_project
-def purge(project, ledger_path: str | None, dry_run: bool, unconfirmed_days: int) -> None:
-    """Erase contacts whose retention ended.
+def purge(project, ledger_path: str | None, dry_run: bool, unconfirmed_days: int, proof_years: int) -> None:
+    """Erase contacts and proof whose retention ended.
 
     Each confirmed purpose is kept for its retention_months (from the project's campaigns) after
     its last confirmation, and no longer once consent has ended (withdrawn or refused); a sign-up
-    never confirmed, for its campaign's unconfirmed_days. Prints a report."""
+    never confirmed, for its campaign's unconfirmed_days. The pseudonymous proof of a consent
+    goes proof_years after it ended: the record and its events, which leave only their hashes
+    (tombstones) so that `optin ledger verify` still checks the chain. The receiver runs this
+    every [receiver] purge_interval seconds by itself. Prints a report."""
     import json
 
     from generator.campaign.model import load_all
+    from generator.receiver.retention import Periods
     from generator.receiver.retention import purge as run_purge
     from generator.site.build import campaign_files
 
     store = open_ledger(project, ledger_path)
     campaigns = load_all(campaign_files([project.campaigns_dir]), project) if project.campaigns_dir.is_dir() else []
-    retention = {c.id: {p.id: p.retention_months for p in c.purposes} for c in campaigns}
-    days = {c.id: c.unconfirmed_days for c in campaigns}
-    report = run_purge(store, retention, dry_run=dry_run, unconfirmed_days=unconfirmed_days,
-                       unconfirmed_by_campaign=days)
+    periods = Periods.of(campaigns, unconfirmed_days=unconfirmed_days, proof_years=proof_years)
+    report = run_purge(store, periods, dry_run=dry_run)
     click.echo(json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True))
 
 
@@ -147,7 +155,7 @@ def access(project, ledger_path: str | None, contact: str, fmt: str) -> None:
     the messages sent to them and their confirmation tokens."""
     import json
 
-    from generator.receiver.retention import access as run_access
+    from generator.receiver.export import access as run_access
 
     found = run_access(open_ledger(project, ledger_path), contact)
     if fmt == "json":
@@ -199,7 +207,7 @@ def deliveries_command(project, ledger_path: str | None, show_all: bool, campaig
 @ledger_option
 @click.option("--message", "message_ids", multiple=True, help="Only this message id (repeatable).")
 @click.option("--token-hours", type=float, default=48, show_default=True,
-              help="How long a re-issued confirmation link and code stay valid.")
+              help="How long a re-issued confirmation link stays valid (codes: 30 minutes).")
 @pass_project
 def retry(project, ledger_path: str | None, message_ids: tuple[str, ...], token_hours: float) -> None:
     """Send pending and failed messages again.
@@ -248,3 +256,6 @@ def suppression(project, ledger_path: str | None, channel: str, campaign: str | 
     with open_ledger(project, ledger_path).reading() as db:
         for contact in deliveries.suppression(db, channel, campaign):
             click.echo(contact)
+
+
+ledger_rectify.register(ledger, ledger_option, CONTACT_HELP)

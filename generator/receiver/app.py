@@ -12,10 +12,12 @@ import json
 import logging
 import os
 from datetime import datetime, timedelta, timezone
+from importlib import resources
 from pathlib import Path
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
+from werkzeug.urls import iri_to_uri
 from werkzeug.wrappers import Request, Response
 
 from generator.campaign.model import Campaign, load_all
@@ -23,13 +25,13 @@ from generator.i18n.locales import Locales
 from generator.project import Project
 from generator.site.build import campaign_files
 from generator.urls import origin
-from . import hooks, payload
+from . import hooks, payload, security
 from .flows import Flows
 from .ledger import Ledger
 from .messages import error_page
 from .outgoing import Postman
 from .payload import ApiError
-from .ratelimit import Limits, RateLimiter
+from .ratelimit import KeyedLimiter, Limits, RateLimiter
 from .replies import Replies
 
 log = logging.getLogger("optin.receiver")
@@ -54,37 +56,52 @@ class Receiver:
 
     def __init__(self, campaigns: list[Campaign], ledger: Ledger, locales: Locales, origins: list[str] | None = None,
                  site_url: str = "", token_ttl: timedelta = timedelta(hours=48), prefix: str = "/api",
-                 limits: Limits | None = None, clock=now_utc, on_message=None, senders=None, api_url: str = ""):
+                 limits: Limits | None = None, clock=now_utc, on_message=None, senders=None, api_url: str = "",
+                 preview: bool = False, allowed_hosts=None, body_timeout: float | None = 10):
         """`senders` (senders.Senders, channel -> Sender; default: every channel to the outbox
         table) deliver the messages; `on_message(message)` is called before each send.
         `api_url` is the receiver's public address with the prefix (for the unsubscribe links;
-        default: from the campaign's submit endpoint, else the request)."""
+        default: from the campaign's submit endpoint, else the request). `preview` (`optin serve`
+        only) keeps the messages as sent, link and code included, in the outbox table."""
         self.campaigns = {c.id: c for c in campaigns}
         self.locales = locales
         self.site_url = site_url.rstrip("/")
         wanted = list(origins or []) + [self.site_url] + [c.base_url for c in campaigns]
         self.origins = {origin(o) for o in wanted if origin(o)}
-        self.limits = limits or Limits()
-        # in memory for an SQLite ledger; shared in the database for PostgreSQL
-        self.limiter = ledger.rate_limiter() if hasattr(ledger, "rate_limiter") else RateLimiter()
+        self.limits, self.body_timeout = limits or Limits(), body_timeout
+        self.security = security.SecurityLog(key := getattr(ledger, "key", None) or os.urandom(32))
+        self.limiter = KeyedLimiter(ledger.rate_limiter() if hasattr(ledger, "rate_limiter") else RateLimiter(),
+                                    security.derived_key(key, "rate-limits"), self.security.refused)
         self.flows = Flows(self, ledger, token_ttl, clock, on_message or (lambda message: None))
         self.ledger = ledger
         self.postman = Postman(ledger, senders, self.campaigns, locales, token_ttl, clock, self.flows.now,
-                               on_message)
+                               on_message, preview)
         self.senders = self.postman.senders
         self.flows.postman = self.postman
         self.replies = Replies(self, ledger, self.postman)
         prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         self.prefix, self.api_url = prefix, api_url.rstrip("/")
+        self.routes = dict(hooks.ROUTES)  # endpoint -> (handler, methods); backoffice.mount adds to it
+        self.purger = None  # scheduler.Purger, started by create_app
+        self.allowed_hosts = security.allowed_hosts(allowed_hosts, security.hosts_of([*wanted, self.api_url], campaigns, self.senders))
         self.url_map = Map([Rule(f"{prefix}/{name}", endpoint=name, methods=["POST", "OPTIONS"])
                             for name in ("submit", "confirm", "withdraw")]
                            + [Rule(f"{prefix}/{name}", endpoint=name, methods=methods)
-                              for name, (_, methods) in hooks.ROUTES.items()])
+                              for name, (_, methods) in hooks.ROUTES.items()]
+                           + [Rule(f"{prefix}/openapi.json", endpoint="openapi", methods=["GET"])],
+                           merge_slashes=False)  # /api//submit is not found, not a 308 a POST cannot follow
 
     # -- WSGI --------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
         request = Request(environ)  # payload.read_body enforces the 16 KB limit, chunked or not
-        return self.handle(request)(environ, start_response)
+        security.current.set(request)  # for the security log's events (each request sets its own)
+        try:  # first, the Host: a name not served (DNS rebinding) gets nothing else
+            refused = security.refusal(self.security, request, self.allowed_hosts)
+            response = json_response(refused.body(), refused.status) if refused else self.handle(request)
+        except Exception:  # noqa: BLE001 - a bug: logged once, answered in JSON
+            log.exception("receiver error on %s %r", request.method, request.path[:200])
+            response = json_response(ApiError(500, "server_error", "internal error (see the server log)").body(), 500)
+        return response(environ, start_response)
 
     def handle(self, request: Request) -> Response:
         try:
@@ -92,16 +109,18 @@ class Receiver:
         except HTTPException as exc:
             return json_response({"error": "not_found" if exc.code == 404 else "method_not_allowed",
                                   "message": exc.description, "field": None}, exc.code or 400)
-        if endpoint in hooks.ROUTES:
+        if endpoint == "openapi":  # the contract (docs/protocol.md), as shipped in the package
+            return hooks.text(resources.files(__package__).joinpath("openapi.json").read_text("utf-8"),
+                              mimetype="application/json")
+        if endpoint in self.routes:
             try:
-                return hooks.ROUTES[endpoint][0](self, request)
+                return self.routes[endpoint][0](self, request)
             except Exception:  # noqa: BLE001 - answer 500 (the provider retries), log the bug
                 log.exception("receiver error in %s", endpoint)
                 return hooks.text("internal error\n", 500)
         origin = request.headers.get("Origin")
-        if origin and origin not in self.origins:
-            return json_response({"error": "forbidden_origin", "message": f"origin {origin} is not allowed",
-                                  "field": None}, 403)
+        if refused := security.refusal(self.security, request, origins=self.origins):  # or cross-site without
+            return json_response(refused.body(), refused.status)
         if request.method == "OPTIONS":
             response = Response(status=204)
             response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
@@ -116,25 +135,26 @@ class Receiver:
         return response
 
     def dispatch(self, endpoint: str, request: Request) -> Response:
-        navigate = is_navigation(request)
+        navigate = payload.is_navigation(request)
         data: dict = {}
         try:
             wait = self.limiter.hit(("address", request.remote_addr), self.limits.per_address)
             if wait:
                 raise ApiError(429, "rate_limited", "too many requests from this address", retry_after=int(wait))
-            data = payload.read(request)
+            data = payload.read(request, self.body_timeout)
+            security.checked_urls(endpoint, data, self.origins)  # before any write: a retry must not send twice
+            after = self.target(request, data, endpoint, success=True) if navigate else ""
             status, body = getattr(self.flows, endpoint)(request, data)
         except ApiError as exc:
             if exc.status >= 500:
                 log.error("%s: %s", endpoint, exc.message)
+            self.security.failed(exc, data)
             return self.error(endpoint, request, data, exc, navigate)
         except Exception:  # noqa: BLE001 - a bug must still answer in the protocol's shape
             log.exception("receiver error in %s", endpoint)
             return self.error(endpoint, request, data,
                               ApiError(500, "server_error", "internal error (see the server log)"), navigate)
-        if navigate:
-            return redirect(self.target(request, data, endpoint, success=True))
-        return json_response(body, status)
+        return redirect(after) if navigate else json_response(body, status)
 
     def error(self, endpoint, request, data, exc: ApiError, navigate: bool) -> Response:
         if not navigate:
@@ -190,11 +210,12 @@ class Receiver:
         raw = data.get("redirect") or data.get("success_url") or ""
         url = default
         if isinstance(raw, str) and raw and page is None:
+            raw = security.browser_url(raw)  # what a browser would follow: "/\t/x" is "//x"
             if campaign.base_url and self.site_url and raw.startswith(campaign.base_url + "/"):
                 raw = self.site_url + raw[len(campaign.base_url):]
-            if raw.startswith("/") and not raw.startswith("//"):
+            if security.site_path(raw):
                 url = base + raw
-            elif origin(raw) in self.origins:
+            elif origin(raw) in self.origins and raw.lower().startswith(("https:", "http:")):
                 url = raw
         if fragment:
             url = url.split("#", 1)[0] + "#" + fragment
@@ -205,22 +226,13 @@ class Receiver:
         return url
 
 
-def is_navigation(request: Request) -> bool:
-    """A form the browser posted itself (no JavaScript), as opposed to a fetch() call."""
-    mode = request.headers.get("Sec-Fetch-Mode")
-    if mode:
-        return mode == "navigate"
-    accept = request.headers.get("Accept", "")
-    return request.mimetype in payload.FORM_TYPES and "text/html" in accept
-
-
 def json_response(body: dict, status: int) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), status, mimetype="application/json")
 
 
 def redirect(url: str) -> Response:
     response = Response(status=303)
-    response.headers["Location"] = url
+    response.headers["Location"] = iri_to_uri(url)
     return response
 
 
@@ -244,7 +256,8 @@ def load_campaigns(project: Project, paths=None) -> list[Campaign]:
 def create_app(campaigns=None, ledger=None, origins=None, site_url: str = "",
                token_hours: float = 48, prefix: str = "/api", proxies: int = 0,
                limits: Limits | None = None, clock=now_utc, on_message=None, project: Project | None = None,
-               senders=None, api_url: str | None = None):
+               senders=None, api_url: str | None = None, purge_interval: float | None = None,
+               allowed_hosts=None, trusted_proxies=None, body_timeout: float = 10):
     """The WSGI app for a production server. Arguments fall back to environment variables
     OPTIN_CONFIG (the project file; default: optin.toml in the working folder or above),
     OPTIN_CAMPAIGNS (default: the project's campaigns), OPTIN_LEDGER (an SQLite file or a
@@ -253,7 +266,10 @@ def create_app(campaigns=None, ledger=None, origins=None, site_url: str = "",
     (comma-separated), OPTIN_TOKEN_HOURS, OPTIN_PREFIX, OPTIN_PROXIES (number of trusted
     reverse proxies in front), OPTIN_API_URL (the receiver's public address with the prefix,
     default [receiver] api_url). The senders come from [receiver.whatsapp], [receiver.sms]
-    and [receiver.email] (senders/settings.py; secrets from the environment)."""
+    and [receiver.email] (senders/settings.py; secrets from the environment). The ledger is
+    purged every `purge_interval` seconds (OPTIN_PURGE_INTERVAL, [receiver] purge_interval;
+    0: never; scheduler.py); [receiver.backoffice] mounts access/erase (backoffice.py).
+    OPTIN_ALLOWED_HOSTS, OPTIN_TRUSTED_PROXIES, OPTIN_BODY_TIMEOUT: see docs/operator.md."""
     env = os.environ
     if project is None:
         config = env.get("OPTIN_CONFIG")
@@ -272,8 +288,13 @@ def create_app(campaigns=None, ledger=None, origins=None, site_url: str = "",
     ledger = ledger if isinstance(ledger, Ledger) else Ledger.of_project(project, ledger)
     app = Receiver(load_campaigns(project, campaigns), ledger, project.locales, origins=origins, site_url=site_url, token_ttl=timedelta(hours=token_hours),
                    prefix=prefix, limits=limits, clock=clock, on_message=on_message, senders=senders,
-                   api_url=api_url)
-    if proxies:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-        return ProxyFix(app, x_for=proxies, x_proto=proxies, x_host=proxies)
+                   api_url=api_url, allowed_hosts=env.get("OPTIN_ALLOWED_HOSTS") if allowed_hosts is None else allowed_hosts,
+                   body_timeout=float(env.get("OPTIN_BODY_TIMEOUT", body_timeout)))
+    from . import backoffice, scheduler
+
+    backoffice.mount(app, project.receiver, env)
+    app.purger = scheduler.start_purging(app, project.receiver, env, purge_interval)
+    if proxies:  # X-Forwarded-* believed only from the proxies' own addresses
+        return security.TrustedProxies(app, proxies, trusted_proxies or env.get("OPTIN_TRUSTED_PROXIES")
+                                       or env.get("FORWARDED_ALLOW_IPS") or "127.0.0.1,::1")
     return app

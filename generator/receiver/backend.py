@@ -19,8 +19,15 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from generator.errors import OptinError
+from .commits import GroupCommit
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: writers of other processes wait in SQLite's busy handler
+    fcntl = None
 
 SCHEMES = ("postgresql", "postgres")
+SYNCHRONOUS_ENV = "OPTIN_SQLITE_SYNCHRONOUS"
 
 
 def is_url(target) -> bool:
@@ -46,21 +53,70 @@ class LedgerConnection(sqlite3.Connection):
     """A connection that knows the ledger's contact key (for records.contact_hmac)."""
 
     key: bytes = b""
+    dialect = "sqlite"
+    expiry = None  # the backend's ExpiryHint
+
+
+class ExpiryHint:
+    """When this process last looked for confirmation tokens that ran out (ledger.expire_stale):
+    every write transaction would look, but once per second of the ledger's clock is enough
+    (a request that depends on a token checks its expiry itself)."""
+
+    EVERY = 1.0  # seconds
+
+    def __init__(self):
+        self.last: str = ""
+
+    def due(self, now: str) -> bool:
+        return not self.last or now < self.last or _seconds(self.last, now) >= self.EVERY
+
+    def checked(self, now: str) -> None:
+        self.last = now
+
+
+def _seconds(earlier: str, later: str) -> float:
+    from datetime import datetime
+
+    def parse(ts: str):
+        return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    try:
+        return (parse(later) - parse(earlier)).total_seconds()
+    except ValueError:
+        return float("inf")
 
 
 class Sqlite:
-    """One SQLite file. Each transaction opens its own connection, so any number of threads
-    (or worker processes on one machine) can write; SQLite serialises writers (BEGIN
-    IMMEDIATE + busy wait)."""
+    """One SQLite file, for any number of threads and worker processes on one machine.
+
+    Writes go through group commit (commits.py): a process's concurrent transactions share one
+    physical transaction. Processes queue for the write lock on a file lock (`<ledger>-lock`,
+    flock: the next waiter wakes as soon as it is free) before BEGIN IMMEDIATE, instead of
+    SQLite's busy wait, which sleeps up to 100 ms between tries. Reads use pooled connections.
+
+    `synchronous`: FULL (the default) fsyncs every commit, so an acknowledged write survives a
+    power cut; with group commit one fsync serves a whole burst, and NORMAL was only ~10% faster
+    in the receiver benchmark. NORMAL (WAL mode) writes every commit to the log before it
+    returns but fsyncs only at checkpoints: an acknowledged write survives the receiver being
+    killed (the kernel has it), not a power cut or kernel crash, which may lose the last commits.
+    """
 
     name = "sqlite"
     IDLE_KEPT = 16  # open connections kept for reuse: closing the last one checkpoints the log
+    SYNCHRONOUS = ("NORMAL", "FULL")
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, synchronous: str | None = None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.synchronous = (synchronous or os.environ.get(SYNCHRONOUS_ENV) or "FULL").strip().upper()
+        if self.synchronous not in self.SYNCHRONOUS:
+            raise OptinError(f"SQLite synchronous must be NORMAL or FULL, not {self.synchronous!r}"
+                             f" ([receiver] sqlite_synchronous, {SYNCHRONOUS_ENV})")
         self._idle: queue.LifoQueue = queue.LifoQueue()
         self._pid = os.getpid()
+        self._lock_fd: int | None = None
+        self._lock_pid = 0
+        self.expiry = ExpiryHint()
+        self.writer = GroupCommit(lambda: self.connect(b""), self._begin, self._finish)
 
     def __str__(self) -> str:
         return str(self.path)
@@ -69,12 +125,44 @@ class Sqlite:
         # check_same_thread off: a pooled connection serves one thread at a time, then the next
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None, factory=LedgerConnection,
                              check_same_thread=False)
-        db.key = key
+        db.key, db.expiry = key, self.expiry
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA busy_timeout=30000")
         db.execute("PRAGMA secure_delete=ON")  # deleted bytes are zeroed, not left in free pages
+        db.execute(f"PRAGMA synchronous={self.synchronous}")
         return db
+
+    def _file_lock(self) -> int | None:
+        """This process's descriptor of `<ledger>-lock` (never the database file itself:
+        closing any descriptor of it would drop SQLite's own locks)."""
+        if fcntl is None:
+            return None
+        if self._lock_fd is None or self._lock_pid != os.getpid():  # a forked child opens its own
+            self._lock_fd = os.open(self.path.with_name(self.path.name + "-lock"), os.O_RDWR | os.O_CREAT, 0o600)
+            self._lock_pid = os.getpid()
+        return self._lock_fd
+
+    def _begin(self, db) -> None:
+        fd = self._file_lock()
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # blocks without the GIL; wakes when the holder lets go
+        try:
+            db.execute("BEGIN IMMEDIATE")  # still waits (busy_timeout) for writers without the file lock
+        except BaseException:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            raise
+
+    def _finish(self, db, commit: bool) -> None:
+        try:
+            if db.in_transaction:
+                db.execute("COMMIT" if commit else "ROLLBACK")
+            elif commit:
+                raise sqlite3.OperationalError("the transaction was rolled back by SQLite")
+        finally:
+            if self._lock_fd is not None and self._lock_pid == os.getpid():
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def migrate(self, key: bytes, contact_hmac) -> tuple[int, int]:
         from .ledger_schema import migrate
@@ -88,17 +176,21 @@ class Sqlite:
 
     @contextmanager
     def session(self, key: bytes, write: bool):
-        """A connection inside a transaction: a write transaction (the one writer), or a
-        read-only snapshot (every statement sees the same ledger)."""
+        """A connection inside a transaction: a write transaction (a part of the process's
+        group commit; it returns once committed), or a read-only snapshot (every statement
+        sees the same ledger)."""
+        if write:
+            with self.writer.part(key) as db:
+                yield db
+            return
         db = self._get(key)
         try:
-            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            db.execute("BEGIN")
             try:
                 yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+            finally:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
         finally:
             self._put(db)
 
@@ -128,25 +220,36 @@ class Sqlite:
         finally:
             db.close()
 
+    @contextmanager
+    def exclusive(self, name: str):
+        """Whether this process may run maintenance task `name` alone: on SQLite the lease in
+        the `maintenance` table already says so (scheduler.py), so always True."""
+        yield True
+
     def rate_limiter(self):
         from .ratelimit import RateLimiter
 
         return RateLimiter()
 
     def close(self) -> None:
+        self.writer.close()
         while True:
             try:
                 self._idle.get_nowait().close()
             except queue.Empty:
-                return
+                break
+        if self._lock_fd is not None and self._lock_pid == os.getpid():
+            os.close(self._lock_fd)
+        self._lock_fd = None
 
 
-def open_backend(target):
-    """A `postgresql://` URL -> PostgreSQL; anything else is the path of an SQLite file."""
+def open_backend(target, synchronous: str | None = None):
+    """A `postgresql://` URL -> PostgreSQL; anything else is the path of an SQLite file
+    (`synchronous`: see Sqlite)."""
     if isinstance(target, str) and "://" in target and not is_url(target):
         raise OptinError(f"unknown database URL {redacted(target)!r}: use postgresql://… or a file path")
     if is_url(target):
         from .postgres import Postgres
 
         return Postgres(target)
-    return Sqlite(target)
+    return Sqlite(target, synchronous)

@@ -7,7 +7,8 @@ SQLite and PostgreSQL alike:
                         failed from the provider's status webhook, cancelled when a retry
                         finds nothing left to send. A message's state is its latest row.
     inbound             the provider message ids of replies already handled (a replay is a no-op)
-    unsubscribe_tokens  the email one-click links, as SHA-256 digests only
+    unsubscribe_tokens  every message's withdraw link (and an email's one-click address), as
+                        SHA-256 digests only, with the channels it stops
 
 No contact is stored here: a delivery's recipient is its record's phone or email (so an
 erased record cannot be messaged again), and errors are stored with the recipient cut out.
@@ -21,17 +22,21 @@ QUEUED, CANCELLED = "queued", "cancelled"
 # latest statuses that `optin ledger deliveries` lists and `optin ledger retry` sends again
 PENDING = ("queued", "failed", "deferred")
 CONFIRMATION, OPT_OUT_REPLY, SUPPRESSION = "confirmation", "opt_out_reply", "suppression"
+WITHDRAWAL = "withdrawal"  # the notice to the person that their consent was withdrawn
 
 
 def new_message_id() -> str:
     return str(uuid.uuid4())
 
 
-def scrub(error: str | None, recipient: str | None) -> str | None:
-    """An error text without the recipient (SMTP and provider errors may quote it)."""
-    if not error or not recipient:
+def scrub(error: str | None, recipient: str | None, secrets=()) -> str | None:
+    """An error text without the recipient and without the message's secrets (links, code):
+    SMTP and provider errors may quote them, and errors are stored and logged."""
+    if not error:
         return error
-    for form in {recipient, recipient.lstrip("+")}:
+    for secret in sorted({s for s in secrets if s and len(s) >= 5}, key=len, reverse=True):
+        error = error.replace(secret, "<secret>")
+    for form in {recipient, recipient.lstrip("+")} if recipient else ():
         if len(form) >= 5:
             error = error.replace(form, "<recipient>")
     return error[:500]
@@ -103,16 +108,28 @@ def add_inbound(db, provider_id: str, ts: str, channel: str, keyword: str, event
     return done.rowcount == 1
 
 
-# -- one-click unsubscribe -----------------------------------------------------------------
-def add_unsubscribe(db, token_hash: str, record, ts: str) -> None:
-    db.execute("INSERT INTO unsubscribe_tokens (token_hash, record_id, campaign, created) VALUES (?, ?, ?, ?)",
-               (token_hash, record["record_id"], record["campaign"], ts))
+# -- withdraw links and one-click unsubscribe ---------------------------------------------
+def add_unsubscribe(db, token_hash: str, record, ts: str, channels=("email",)) -> None:
+    db.execute("INSERT INTO unsubscribe_tokens (token_hash, record_id, campaign, created, channels)"
+               " VALUES (?, ?, ?, ?, ?)",
+               (token_hash, record["record_id"], record["campaign"], ts, json.dumps(sorted(channels))))
 
 
 def unsubscribe_record(db, token_hash: str):
-    """The record an unsubscribe token was made for, or None."""
-    return db.execute("SELECT r.* FROM unsubscribe_tokens u JOIN records r ON r.record_id = u.record_id"
-                      " WHERE u.token_hash = ?", (token_hash,)).fetchone()
+    """The record a withdraw link was made for, or None."""
+    found = unsubscribe_of(db, token_hash)
+    return found[0] if found else None
+
+
+def unsubscribe_of(db, token_hash: str):
+    """(record, channels the link stops) of a withdraw link, or None; a link made before the
+    links named their channels was an email's."""
+    row = db.execute("SELECT u.channels FROM unsubscribe_tokens u WHERE u.token_hash = ?", (token_hash,)).fetchone()
+    if row is None:
+        return None
+    record = db.execute("SELECT r.* FROM unsubscribe_tokens u JOIN records r ON r.record_id = u.record_id"
+                        " WHERE u.token_hash = ?", (token_hash,)).fetchone()
+    return record, json.loads(row["channels"]) if row["channels"] else ["email"]
 
 
 # -- suppression list ----------------------------------------------------------------------

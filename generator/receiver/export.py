@@ -10,6 +10,7 @@ import json
 import re
 
 from .ledger import Ledger
+from .retention import contact_of, records_of
 
 COLUMNS = ["event_id", "timestamp", "event", "purposes", "method", "locale", "record_id", "campaign",
            "controller", "jurisdiction", "phone", "email", "pii_categories", "notice_version",
@@ -75,3 +76,35 @@ def as_csv(items: list[dict]) -> str:
                                       if isinstance(v, (dict, list)) else v)
                          for k, v in item.items()})
     return buf.getvalue()
+
+
+def _parsed(row) -> dict:
+    out = dict(row)
+    for key in ("controller", "pii_categories", "purposes", "extra"):
+        if isinstance(out.get(key), str):
+            try:
+                out[key] = json.loads(out[key])
+            except ValueError:
+                pass
+    return out
+
+
+def access(ledger: Ledger, contact: str) -> dict:
+    """Everything the ledger holds about one person (Art. 15 GDPR): their records (found by the
+    contact, or by its pseudonym after erasure), every event of those records, the messages sent
+    to them and their confirmation tokens (digests left out: they identify nothing)."""
+    kind, value = contact_of(contact)
+    with ledger.reading() as db:
+        records = records_of(db, ledger, value)
+        ids = [r["record_id"] for r in records]
+        marks = ", ".join("?" for _ in ids) or "NULL"
+        events = db.execute(f"SELECT * FROM events WHERE record_id IN ({marks}) ORDER BY id", ids).fetchall()
+        tokens = db.execute(f"SELECT record_id, campaign, purposes, expires, used FROM tokens"
+                            f" WHERE record_id IN ({marks}) ORDER BY expires", ids).fetchall()
+        recipients = {value} | {c for r in records for c in (r["phone"], r["email"]) if c}
+        rmarks = ", ".join("?" for _ in recipients)
+        outbox = db.execute(f"SELECT * FROM outbox WHERE recipient IN ({rmarks}) ORDER BY id",
+                            sorted(recipients)).fetchall()
+    return {"contact": value, "kind": kind, "contact_hmac": ledger.contact_hmac(value),
+            "records": [_parsed(r) for r in records], "events": [_parsed(e) for e in events],
+            "outbox": [dict(o) for o in outbox], "tokens": [_parsed(t) for t in tokens]}

@@ -1,14 +1,16 @@
 """What each endpoint does to the ledger: submit (requested + message), confirm (given /
-refused), withdraw (withdrawn). One transaction per request; messages go out after commit,
-through the channel's sender (outgoing.py), and withdrawals are handed to the providers."""
+refused), withdraw (withdrawn, with its evidence, and a notice to the contact). One
+transaction per request; messages go out after commit, through the channel's sender
+(outgoing.py), and withdrawals are handed to the providers."""
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
 
 from generator.campaign.vocab import PHONE_CHANNELS
-from . import payload, tokens
-from .ledger import ACTIVE, Ledger, expire_stale
+from generator.site.published import Accepted
+from . import evidence, payload, tokens
+from .ledger import ACTIVE, Ledger, Token, expire_stale
 from .payload import ApiError
 
 
@@ -51,6 +53,7 @@ class Flows:
         self.receiver, self.ledger, self.ttl = receiver, ledger, ttl
         self.clock, self.on_message = clock, on_message
         self.postman = None  # outgoing.Postman, set by the receiver
+        self.versions = Accepted(receiver.locales)  # the notice/wording versions a sign-up may name
 
     def now(self) -> str:
         return iso(self.clock())
@@ -87,12 +90,16 @@ class Flows:
             "extra": sub["extra"],
         }
         messages = []
+        # looked up before the transaction (it may render the campaign once), refused only for a new record
+        unknown = self.versions.problem(campaign, lang, {k: sub[k] for k in ("notice_version", "wording_version")})
         with self.ledger.transaction() as db:
             expire_stale(db, iso(now))
             existing = Ledger.record(db, record["record_id"])
             if existing is not None:  # a retry of a request that already arrived
                 _same_request(existing, record)
                 return 202, {"status": "pending", "record_id": record["record_id"]}
+            if unknown:  # a version this campaign never showed in this locale is no proof of anything
+                raise ApiError(422, "unknown_version", unknown[1], unknown[0])
             # only a new request counts against the contact's limit (a retry sends nothing)
             for value in (sub["phone"], sub["email"]):
                 if value:
@@ -122,14 +129,26 @@ class Flows:
         wait = self.receiver.limiter.blocked(fails, self.receiver.limits.wrong_codes)
         if wait:
             raise ApiError(429, "rate_limited", "too many wrong codes from this address", retry_after=int(wait))
+        # many wrong codes across the campaign, from anywhere: typing codes pauses, links still work
+        budget = ("bad-code-campaign", campaign.id)
+        wait = 0 if token else self.receiver.limiter.blocked(budget, self.receiver.limits.campaign_codes)
+        if wait:
+            raise ApiError(429, "rate_limited", "code entry is paused for this campaign after many wrong codes;"
+                           " the link in the message still works", retry_after=int(wait))
         now = self.now()
         outcome = None
         with self.ledger.transaction() as db:
             expire_stale(db, now)
-            found = self._find(db, campaign.id, token, code)
+            found, why = self._find(db, campaign.id, token, code, now)
             if found is None:
                 outcome = ApiError(400, "invalid_token" if token else "wrong_code",
                                    "unknown token" if token else "no such code", None if token else "code")
+            elif why == "dead":
+                outcome = ApiError(410, "expired_token", f"this code was tried wrongly {tokens.MAX_CODE_FAILURES}"
+                                   " times and no longer works; use the link, or sign up again for a new code")
+            elif why == "expired":
+                outcome = ApiError(410, "expired_token", f"codes work for {tokens.CODE_TTL.seconds // 60} minutes;"
+                                   " use the link, or sign up again for a new code")
             elif found.used:
                 outcome = ApiError(409, "already_confirmed", "this confirmation was already used")
             elif found.expires <= now:
@@ -153,20 +172,25 @@ class Flows:
         if outcome is not None:
             if outcome.code in ("invalid_token", "wrong_code"):
                 self.receiver.limiter.add(fails)
+                if not token:
+                    self.receiver.limiter.add(budget, self.receiver.limits.campaign_codes)
             raise outcome
         return 200, {"status": "confirmed", "purposes": wanted, "record_id": record["record_id"]}
 
     @staticmethod
-    def _find(db, campaign: str, token: str, code: str):
-        """The token row for a link's token or a typed code, looked up by SHA-256 of what was
-        presented (see tokens.py: the lookup compares digests, never the secret itself)."""
+    def _find(db, campaign: str, token: str, code: str, now: str) -> tuple[Token | None, str]:
+        """The token row for a link's token (looked up by the SHA-256 of what was presented) or
+        a typed code (checked only against the pending record its handle names, tokens.py),
+        and why a code found can no longer confirm ("dead", "expired"; "" otherwise)."""
         if token:
             found = Ledger.token_by_hash(db, tokens.digest(token))
-            return found if found and found.campaign == campaign else None
-        candidates = Ledger.tokens_by_code(db, campaign, tokens.code_digest(code))
-        # several tokens can share a code only by chance; prefer one still usable
-        candidates.sort(key=lambda t: (t.used is None, t.expires), reverse=True)
-        return candidates[0] if candidates else None
+            return (found, "") if found and found.campaign == campaign else (None, "")
+        row, why = tokens.by_code(db, campaign, code, now)
+        if row is None:
+            return None, why
+        found = Token(row["token_hash"], row["code_hash"], row["campaign"], row["record_id"],
+                      json.loads(row["purposes"]), row["expires"], row["used"], bool(row["expired_logged"]))
+        return found, why if why in ("dead", "expired") else ""
 
     # -- withdraw ----------------------------------------------------------------------------
     def withdraw(self, request, data: dict):
@@ -177,18 +201,30 @@ class Flows:
         if not phone and not email:
             raise ApiError(400, "no_contact", "give the phone number or email address you signed up with",
                            "phone" if campaign.needs_phone else "email")
+        # per contact, known or not (so the answer tells nothing): a script cannot keep
+        # withdrawing someone's consent, nor flood them with notices
+        for value in (phone, email):
+            if value:
+                self._limit(("withdraw", campaign.id, value), self.receiver.limits.withdrawals)
+        # and per client address: withdrawing a whole number range from one place is refused
+        self._limit(("withdraw-from", request.remote_addr), self.receiver.limits.withdrawals_per_address)
         targets = [p.id for p in campaign.purposes] if chosen == ["*"] else chosen
         now = self.now()
-        withdrawn = []
+        withdrawn, hits = [], []
         channels = {p.id: p.channel for p in campaign.purposes}
+        proof = evidence.of_request(request)
         with self.ledger.transaction() as db:
             expire_stale(db, now)
             for record in Ledger.records_for_contact(db, campaign.id, phone, email):
                 state = Ledger.state(db, record["record_id"])
                 hit = [p for p in targets if state.get(p) in ACTIVE]
                 if hit:
-                    Ledger.add_event(db, now, record, "withdrawn", hit, lang, "withdraw-page")
+                    event = Ledger.add_event(db, now, record, "withdrawn", hit, lang, "withdraw-page")
+                    evidence.add(db, event, proof)
                     withdrawn += [(record, channels[p]) for p in hit if p in channels]
+                    hits.append((record, hit))
+            notices = self.postman.withdrawal_notices(db, hits, self.receiver.public_base(campaign, request))
+        self.postman.send(notices)
         self.postman.suppress(withdrawn)
         # the same answer whether or not the contact is known: the page reveals nothing
         return 200, {"status": "withdrawn", "purposes": targets}

@@ -2,7 +2,7 @@
 
 `records` holds what was shown and collected once per sign-up (shaped after ISO/IEC TS 27560
 and the Kantara Consent Receipt); `events` holds every change of state (requested, given,
-refused, withdrawn, expired, erased). Triggers make both tables insert-only, so the current
+refused, withdrawn, expired, erased, rectified). Triggers make both tables insert-only, so the current
 state is always derived from the history; the one exception is erasure, which blanks a
 record's contact (retention.py). Events form a hash chain (proof.py) and records carry a keyed
 pseudonym of the contact, `contact_hmac` (key: OPTIN_LEDGER_KEY, a configured key file, or
@@ -24,11 +24,16 @@ from pathlib import Path
 from generator.errors import OptinError
 from . import proof
 from .backend import LedgerConnection, Sqlite, has_password, is_url, open_backend, redacted  # noqa: F401
+from .backend import SYNCHRONOUS_ENV
 from .ledger_schema import EVENTS  # noqa: F401 - the states an event can record
 
 DATABASE_ENV = "OPTIN_DATABASE_URL"
 
 ACTIVE = ("requested", "given")
+INSERT_EVENT = ("INSERT INTO events (id, ts, record_id, campaign, event, purposes, notice_version, locale, method,"
+                " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+MOVE_HEAD = ("INSERT INTO chain (one, head_id, head_hash) VALUES (1, ?, ?) ON CONFLICT (one)"
+             " DO UPDATE SET head_id = excluded.head_id, head_hash = excluded.head_hash")
 
 
 @dataclass(frozen=True)
@@ -47,18 +52,20 @@ class Ledger:
     """The consent ledger: an SQLite file (`Ledger(path)`), or a PostgreSQL database
     (`Ledger.open("postgresql://…")`); backend.py holds what differs between the two."""
 
-    def __init__(self, path: Path | str, key_file: Path | str | None = None, key: bytes | None = None):
+    def __init__(self, path: Path | str, key_file: Path | str | None = None, key: bytes | None = None,
+                 synchronous: str | None = None):
         """Open (create, or migrate forward) the SQLite ledger at `path`. The contact key is
         `key`, else OPTIN_LEDGER_KEY, else `key_file`, else `<path>.key`, generated (mode 0600)
-        if missing."""
-        self._setup(Sqlite(path), key_file, key)
+        if missing. `synchronous`: NORMAL or FULL (backend.Sqlite)."""
+        self._setup(Sqlite(path, synchronous), key_file, key)
 
     @classmethod
-    def open(cls, target: Path | str, key_file: Path | str | None = None, key: bytes | None = None) -> "Ledger":
+    def open(cls, target: Path | str, key_file: Path | str | None = None, key: bytes | None = None,
+             synchronous: str | None = None) -> "Ledger":
         """A `postgresql://` URL or an SQLite file's path. A PostgreSQL ledger takes its key
         from `key`, OPTIN_LEDGER_KEY or `key_file` (every machine must use the same key)."""
         ledger = cls.__new__(cls)
-        ledger._setup(open_backend(target), key_file, key)
+        ledger._setup(open_backend(target, synchronous), key_file, key)
         return ledger
 
     def _setup(self, backend, key_file, key) -> None:
@@ -94,9 +101,11 @@ class Ledger:
     @classmethod
     def of_project(cls, project, path: Path | str | None = None) -> "Ledger":
         """The project's ledger (see target_of) with the project's key file, if its optin.toml
-        names one ([receiver] key_file, relative to the project)."""
+        names one ([receiver] key_file, relative to the project), and [receiver]
+        sqlite_synchronous (NORMAL or FULL; OPTIN_SQLITE_SYNCHRONOUS wins)."""
         key_file = project.receiver.get("key_file")
-        return cls.open(cls.target_of(project, path), key_file=project.root / key_file if key_file else None)
+        return cls.open(cls.target_of(project, path), key_file=project.root / key_file if key_file else None,
+                        synchronous=os.environ.get(SYNCHRONOUS_ENV) or project.receiver.get("sqlite_synchronous"))
 
     def __str__(self) -> str:
         return str(self.backend)
@@ -152,20 +161,23 @@ class Ledger:
         """Append one event, linked to the chain's head. Inside a write transaction (one
         writer at a time, see backend.py) the head read here cannot move before the insert:
         parallel writers queue and the chain never forks."""
-        head = db.execute("SELECT head_hash FROM chain").fetchone()
-        prev = head[0] if head else proof.GENESIS
-        event_id = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM events").fetchone()[0]
+        # the next id follows the chain's head, not MAX(id): the last events may have been pruned
+        head = db.execute("SELECT head_id, head_hash FROM chain").fetchone()
+        if head:
+            event_id, prev = head[0] + 1, head[1]
+        else:
+            event_id, prev = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM events").fetchone()[0], proof.GENESIS
         fields = {"id": event_id, "ts": ts, "record_id": record["record_id"], "campaign": record["campaign"],
                   "event": event, "purposes": list(purposes), "notice_version": record["notice_version"],
                   "locale": locale, "method": method}
         digest = proof.event_hash(fields, prev)
-        db.execute(
-            "INSERT INTO events (id, ts, record_id, campaign, event, purposes, notice_version, locale, method,"
-            " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (event_id, ts, record["record_id"], record["campaign"], event, json.dumps(list(purposes)),
-             record["notice_version"], locale, method, prev, digest))
-        db.execute("INSERT INTO chain (one, head_id, head_hash) VALUES (1, ?, ?) ON CONFLICT (one)"
-                   " DO UPDATE SET head_id = excluded.head_id, head_hash = excluded.head_hash", (event_id, digest))
+        values = (event_id, ts, record["record_id"], record["campaign"], event, json.dumps(list(purposes)),
+                  record["notice_version"], locale, method, prev, digest)
+        if getattr(db, "dialect", "sqlite") == "postgresql":  # one round trip: the event and the new head
+            db.execute(f"WITH e AS ({INSERT_EVENT}) {MOVE_HEAD}", (*values, event_id, digest))
+        else:
+            db.execute(INSERT_EVENT, values)
+            db.execute(MOVE_HEAD, (event_id, digest))
         return event_id
 
     @staticmethod
@@ -257,8 +269,14 @@ def _token(row) -> Token | None:
                  json.loads(row["purposes"]), row["expires"], row["used"], bool(row["expired_logged"]))
 
 
-def expire_stale(db, now: str) -> int:
-    """Log `expired` for purposes whose confirmation token ran out unused; returns how many."""
+def expire_stale(db, now: str, force: bool = False) -> int:
+    """Log `expired` for purposes whose confirmation token ran out unused; returns how many.
+    Looks at most once per second of `now` per process (backend.ExpiryHint), unless `force`."""
+    hint = getattr(db, "expiry", None)
+    if hint is not None and not force and not hint.due(now):
+        return 0
+    if hint is not None:
+        hint.checked(now)
     count = 0
     for token in Ledger.stale_tokens(db, now):
         record = Ledger.record(db, token.record_id)

@@ -5,8 +5,11 @@ Version 2 adds the hash chain (`events.prev_hash`, `events.hash`, the `chain` he
 pseudonymous `records.contact_hmac`, the `erased` event and the one update the erase path may
 make (see ERASE_ALLOWED). Version 3 adds the message tables: `deliveries` (every send and
 its outcome), `inbound` (provider message ids already handled) and `unsubscribe_tokens` (the
-email one-click links, as digests); SCHEMA_V3 is written for SQLite and PostgreSQL alike. A
-ledger is brought forward in one transaction: all of it or nothing.
+email one-click links, as digests); SCHEMA_V3 is written for SQLite and PostgreSQL alike.
+Version 4 (SCHEMA_V4, portable too) binds codes to their pending record and keeps withdrawal
+evidence. Version 5 lets the proof end (tombstones in `pruned_events`, see SCHEMA_V5). Version 6
+lets an event record `rectified` (ledger_schema_v6.py). A ledger
+is brought forward in one transaction: all of it or nothing.
 """
 from __future__ import annotations
 
@@ -15,10 +18,11 @@ import sqlite3
 from typing import Callable
 
 from generator.errors import OptinError
+
 from . import proof
 
-VERSION = 3
-EVENTS = ("requested", "given", "refused", "withdrawn", "expired", "erased")
+VERSION = 6
+EVENTS = ("requested", "given", "refused", "withdrawn", "expired", "erased", "rectified")
 APPEND_ONLY = "SELECT RAISE(ABORT, 'the consent ledger is append-only');"
 
 # Version 1, exactly as it shipped: never edit it, add a migration instead.
@@ -174,7 +178,70 @@ def to_v3(db, contact_hmac: Callable[..., str] | None = None) -> None:
     run(db, SCHEMA_V3)
 
 
-MIGRATIONS = {2: to_v2, 3: to_v3}  # version reached -> the step from the one before
+# Version 4 (portable too): a short code is found by its handle (the first characters, as a
+# keyed digest) and checked only against that pending record, which counts its failures and
+# has its own, shorter expiry; every message's withdraw link (unsubscribe_tokens) names the
+# channels it stops; withdrawals keep their evidence (truncated client address, user agent;
+# no foreign key, so pruning an event is not blocked: the evidence goes with it).
+SCHEMA_V4 = """
+ALTER TABLE tokens ADD COLUMN code_handle TEXT;
+ALTER TABLE tokens ADD COLUMN code_expires TEXT;
+ALTER TABLE tokens ADD COLUMN code_failures INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX tokens_handle ON tokens(campaign, code_handle);
+ALTER TABLE unsubscribe_tokens ADD COLUMN channels TEXT;
+CREATE TABLE event_evidence (
+  event_id BIGINT PRIMARY KEY, address TEXT, user_agent TEXT
+);
+"""
+
+
+def to_v4(db, contact_hmac: Callable[..., str] | None = None) -> None:
+    """Code handles and attempts, withdraw-link channels, withdrawal evidence; the same step
+    for a PostgreSQL ledger (ledger_schema_pg)."""
+    run(db, SCHEMA_V4)
+
+
+# Version 5: the proof's own end. Once a record's consent ended longer ago than its campaign's
+# proof period, purge removes the record and its events; each event leaves a tombstone in
+# `pruned_events` (its id, prev_hash and hash, nothing else) so the chain still links and
+# verifies (proof.py). Events and records may be deleted only that way: an event once its
+# tombstone carries its hashes, a record once blanked, gated (prune_gate) and without events.
+# `maintenance` holds the receiver's purge lease (scheduler.py).
+PRUNE_EVENT = ("OLD.record_id IN (SELECT record_id FROM prune_gate) AND EXISTS (SELECT 1 FROM pruned_events p"
+               " WHERE p.id = OLD.id AND p.hash = OLD.hash AND p.prev_hash = OLD.prev_hash)")
+PRUNE_RECORD = ("OLD.record_id IN (SELECT record_id FROM prune_gate) AND OLD.phone IS NULL AND OLD.email IS NULL"
+                " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.record_id = OLD.record_id)")
+SCHEMA_V5_TABLES = """
+CREATE TABLE pruned_events (
+  id BIGINT PRIMARY KEY, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, pruned TEXT NOT NULL
+);
+CREATE TABLE prune_gate (record_id TEXT PRIMARY KEY);
+CREATE TABLE maintenance (
+  task TEXT PRIMARY KEY, holder TEXT, started TEXT, lease_until TEXT, finished TEXT, outcome TEXT
+);
+"""
+SCHEMA_V5 = SCHEMA_V5_TABLES + f"""
+DROP TRIGGER IF EXISTS events_append_only_d;
+CREATE TRIGGER events_append_only_d BEFORE DELETE ON events WHEN NOT ({PRUNE_EVENT}) BEGIN {APPEND_ONLY} END;
+DROP TRIGGER IF EXISTS records_append_only_d;
+CREATE TRIGGER records_append_only_d BEFORE DELETE ON records WHEN NOT ({PRUNE_RECORD}) BEGIN {APPEND_ONLY} END;
+CREATE TRIGGER pruned_events_append_only_u BEFORE UPDATE ON pruned_events BEGIN {APPEND_ONLY} END;
+CREATE TRIGGER pruned_events_append_only_d BEFORE DELETE ON pruned_events BEGIN {APPEND_ONLY} END;
+"""
+
+
+def to_v5(db, contact_hmac: Callable[..., str] | None = None) -> None:
+    run(db, SCHEMA_V5)
+
+
+def to_v6(db, contact_hmac: Callable[..., str] | None = None) -> None:
+    """Events may record `rectified` (ledger_schema_v6.py)."""
+    from .ledger_schema_v6 import sqlite
+
+    sqlite(db)
+
+
+MIGRATIONS = {2: to_v2, 3: to_v3, 4: to_v4, 5: to_v5, 6: to_v6}  # version reached -> the step from the one before
 
 
 def migrate(db: sqlite3.Connection, contact_hmac: Callable[..., str]) -> tuple[int, int]:

@@ -13,7 +13,8 @@ from typing import Callable
 
 from generator.errors import OptinError
 from . import proof
-from .ledger_schema import EVENTS, RECORD_COLUMNS, VERSION, to_v3
+from .ledger_schema import EVENTS, RECORD_COLUMNS, VERSION, to_v3, to_v4
+from .ledger_schema import PRUNE_EVENT, PRUNE_RECORD, SCHEMA_V5_TABLES
 
 MIGRATE_LOCK = 0x6F7074696E + 1
 APPEND_ONLY = "RAISE EXCEPTION 'the consent ledger is append-only';"
@@ -86,7 +87,44 @@ def create_v2(db, contact_hmac: Callable[..., str]) -> None:
 
 
 # version reached -> the step from the one before (a new database jumps from 0 to 2)
-MIGRATIONS: dict[int, Callable] = {2: create_v2, 3: to_v3}  # v3: the portable SCHEMA_V3
+# Version 5: tombstones and the purge lease (ledger_schema.SCHEMA_V5 says why); deleting an
+# event or a record is allowed only the way purge prunes them. The rate-limit counters become
+# UNLOGGED: no write-ahead log for every hit (a crash of the server empties them: harmless).
+SCHEMA_V5 = SCHEMA_V5_TABLES + f"""
+CREATE FUNCTION optin_events_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF {PRUNE_EVENT} THEN RETURN OLD; END IF;
+  {APPEND_ONLY}
+END $$;
+CREATE FUNCTION optin_records_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF {PRUNE_RECORD} THEN RETURN OLD; END IF;
+  {APPEND_ONLY}
+END $$;
+DROP TRIGGER events_append_only_d ON events;
+CREATE TRIGGER events_append_only_d BEFORE DELETE ON events FOR EACH ROW EXECUTE FUNCTION optin_events_delete();
+DROP TRIGGER records_append_only_d ON records;
+CREATE TRIGGER records_append_only_d BEFORE DELETE ON records FOR EACH ROW EXECUTE FUNCTION optin_records_delete();
+CREATE TRIGGER pruned_events_append_only_u BEFORE UPDATE ON pruned_events FOR EACH ROW
+  EXECUTE FUNCTION optin_append_only();
+CREATE TRIGGER pruned_events_append_only_d BEFORE DELETE ON pruned_events FOR EACH ROW
+  EXECUTE FUNCTION optin_append_only();
+CREATE TRIGGER pruned_events_append_only_t BEFORE TRUNCATE ON pruned_events EXECUTE FUNCTION optin_append_only();
+ALTER TABLE rate_limits SET UNLOGGED;
+"""
+
+
+def to_v5(db, contact_hmac: Callable[..., str] | None = None) -> None:
+    db.execute(SCHEMA_V5)
+
+
+def to_v6(db, contact_hmac: Callable[..., str] | None = None) -> None:
+    from .ledger_schema_v6 import postgres
+
+    postgres(db)
+
+
+MIGRATIONS: dict[int, Callable] = {2: create_v2, 3: to_v3, 4: to_v4, 5: to_v5, 6: to_v6}  # v3, v4: portable SQL
 
 
 def version(db) -> int:

@@ -9,6 +9,7 @@ from werkzeug.security import safe_join
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
+from . import security
 from .app import Receiver
 from .pages import render
 
@@ -26,7 +27,10 @@ class LocalSite:
         if path.startswith(self.prefix):
             return self.receiver(environ, start_response)
         request = Request(environ)
-        if path in ("/_outbox", "/_outbox/"):
+        refused = security.refusal(self.receiver.security, request, self.receiver.allowed_hosts)
+        if refused:  # another name resolving to 127.0.0.1 (DNS rebinding) must not read the outbox
+            response = Response(json.dumps(refused.body()), refused.status, mimetype="application/json")
+        elif path in ("/_outbox", "/_outbox/"):
             response = self.outbox_page()
         elif path == "/_outbox.json":
             response = Response(json.dumps([dict(r) for r in self.receiver.ledger.outbox()], ensure_ascii=False),

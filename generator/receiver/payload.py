@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
+import socket
+import threading
+import time
 import uuid
 
 from werkzeug.formparser import FormDataParser
@@ -15,6 +19,8 @@ from werkzeug.wsgi import get_input_stream
 
 from generator.campaign.model import Campaign
 from .contacts import email_normal, phone_e164
+
+log = logging.getLogger("optin.receiver")
 
 MAX_BODY = 16 * 1024
 FORM_TYPES = ("application/x-www-form-urlencoded",)
@@ -35,30 +41,102 @@ class ApiError(Exception):
         return {"error": self.code, "message": self.message, "field": self.field}
 
 
-def read_body(request) -> bytes:
+class _Watchdog:
+    """Ends body reads that take longer than their deadline in all, for every request of the
+    process from one thread: the socket's reading side is shut, so a blocked read returns at
+    once. A per-read timeout would not do: a client sending one byte a second never lets one
+    expire."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._due: dict[int, tuple[float, socket.socket, dict]] = {}
+        self._thread: threading.Thread | None = None
+
+    def watch(self, environ, seconds: float | None) -> dict:
+        """A deadline for this request's body; {'fired': True} once it passed. The socket is
+        there where the server hands it over (gunicorn, Werkzeug's); waitress reads the whole
+        body before calling the app (bounded by its channel_timeout)."""
+        entry = {"fired": False}
+        sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+        if sock is None or not seconds:
+            return entry
+        with self._cond:
+            self._due[id(entry)] = (time.monotonic() + seconds, sock, entry)
+            if self._thread is None or not self._thread.is_alive():  # started in each (forked) worker
+                self._thread = threading.Thread(target=self._run, name="optin-body-deadlines", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        return entry
+
+    def cancel(self, entry: dict) -> None:
+        with self._cond:
+            self._due.pop(id(entry), None)
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                for key, (deadline, sock, entry) in list(self._due.items()):
+                    if deadline <= now:
+                        del self._due[key]
+                        entry["fired"] = True
+                        try:
+                            sock.shutdown(socket.SHUT_RD)
+                        except OSError:
+                            pass
+                soonest = min((deadline for deadline, _, _ in self._due.values()), default=now + 60)
+                self._cond.wait(max(0.01, soonest - now))
+
+
+_deadlines = _Watchdog()
+
+
+def read_body(request, timeout: float | None = None) -> bytes:
     """At most MAX_BODY bytes of the body, read here rather than trusted to Content-Length:
-    a chunked body has none, and werkzeug would cut it at the limit without saying so."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
+    a chunked body has none, and werkzeug would cut it at the limit without saying so. A body
+    that cannot be read (broken chunked framing, a client gone, `timeout` seconds passed) is
+    a 4xx, never a 500: what fails there is the client's connection, not the receiver."""
+    length = request.content_length
+    if length is not None and length > MAX_BODY:
         raise ApiError(413, "too_large", f"body larger than {MAX_BODY} bytes")
     # The stream ends at Content-Length, or where the server ends a chunked body
     # (wsgi.input_terminated); a server that cannot end one gives an empty stream.
     stream = get_input_stream(request.environ, max_content_length=None)
     chunks, size = [], 0
-    while size <= MAX_BODY:
-        chunk = stream.read(MAX_BODY + 1 - size)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
+    deadline = _deadlines.watch(request.environ, timeout)
+    try:
+        while size <= MAX_BODY:
+            chunk = stream.read(MAX_BODY + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except Exception as exc:  # noqa: BLE001 - whatever the server's stream raises is about the connection
+        _unreadable(request, deadline, size, exc)
+    finally:
+        _deadlines.cancel(deadline)
     if size > MAX_BODY:
         raise ApiError(413, "too_large", f"body larger than {MAX_BODY} bytes")
+    if length is not None and size < length:
+        _unreadable(request, deadline, size, None)
     return b"".join(chunks)
 
 
-def read(request) -> dict:
+def _unreadable(request, deadline: dict, size: int, exc: Exception | None):
+    """One warning line (no traceback: the client's connection failed, not the receiver)."""
+    got = f"{size} of {request.content_length}" if request.content_length is not None else str(size)
+    if deadline["fired"]:
+        log.warning("body from %s not received in time (%s bytes)", request.remote_addr, got)
+        raise ApiError(408, "timeout", "the body did not arrive in time") from None
+    why = f"{type(exc).__name__}: {exc}" if exc is not None else "the client went away"
+    log.warning("body from %s unreadable after %s bytes (%s)", request.remote_addr, got, why)
+    raise ApiError(400, "malformed", "the body could not be read (connection closed, or broken chunked framing)") from None
+
+
+def read(request, timeout: float | None = None) -> dict:
     """The body as a dict; `purposes` is always a list."""
     if request.mimetype == "application/json":
-        raw = read_body(request)
+        raw = read_body(request, timeout)
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
@@ -70,7 +148,7 @@ def read(request) -> dict:
         _check_strings(data)
         return data
     if request.mimetype in FORM_TYPES:
-        raw = read_body(request)
+        raw = read_body(request, timeout)
         # werkzeug's own urlencoded parser, on the bytes read above (silent: bad bytes give an empty form)
         _, form, _ = FormDataParser().parse(io.BytesIO(raw), request.mimetype, len(raw), request.mimetype_params)
         return {key: (form.getlist(key) if key in LIST_FIELDS else form.get(key)) for key in form}
@@ -178,11 +256,14 @@ def submission(data: dict, campaigns: dict[str, Campaign]) -> dict:
     record_id = text(data, "record_id", 36)
     if record_id:
         try:
-            if uuid.UUID(record_id).version != 4:
+            parsed = uuid.UUID(record_id)
+            if parsed.version != 4:
                 raise ValueError
         except ValueError:
             raise ApiError(400, "malformed", "record_id must be a UUID4", "record_id") from None
-        out["record_id"] = record_id.lower()
+        # one spelling per UUID (uuid.UUID also reads it undashed or in capitals), so a retry
+        # spelled differently is still found as the same record
+        out["record_id"] = str(parsed)
     else:
         out["record_id"] = str(uuid.uuid4())
     out["page_url"] = text(data, "page_url", 2048)
@@ -197,3 +278,13 @@ def submission(data: dict, campaigns: dict[str, Campaign]) -> dict:
         extra["birthday"] = text(data, "birthday", 10)
     out["extra"] = extra
     return out
+
+
+
+def is_navigation(request) -> bool:
+    """A form the browser posted itself (no JavaScript), as opposed to a fetch() call."""
+    mode = request.headers.get("Sec-Fetch-Mode")
+    if mode:
+        return mode == "navigate"
+    accept = request.headers.get("Accept", "")
+    return request.mimetype in FORM_TYPES and "text/html" in accept

@@ -14,17 +14,20 @@ from __future__ import annotations
 import json
 import os
 import queue
-import random
 import threading
 import time
+import zlib
 from contextlib import contextmanager
 from functools import lru_cache
 
 from generator.errors import OptinError
-from .backend import redacted
+
+from .backend import ExpiryHint, redacted
+from .commits import GroupCommit
 
 WRITE_LOCK = 0x6F7074696E  # pg_advisory_xact_lock key of the ledger's writers ("optin")
 IDLE_KEPT = 32             # idle connections a process keeps open
+TASK_LOCK = WRITE_LOCK + 16  # pg_try_advisory_lock keys of maintenance tasks (scheduler.py)
 
 
 def _psycopg():
@@ -74,8 +77,10 @@ class PgConnection:
     """A psycopg connection (autocommit: transactions are BEGIN/COMMIT, as on SQLite) that
     takes the ledger's SQL as written for SQLite and knows the contact key."""
 
-    def __init__(self, conn, key: bytes = b""):
-        self.conn, self.key = conn, key
+    dialect = "postgresql"
+
+    def __init__(self, conn, key: bytes = b"", expiry=None):
+        self.conn, self.key, self.expiry = conn, key, expiry
 
     def execute(self, sql: str, params=()):
         cur = self.conn.cursor()
@@ -133,15 +138,6 @@ class Pool:
                 return
 
 
-def durable(db: PgConnection) -> None:
-    """Wait until every commit so far is flushed to disk: a transaction that takes an id
-    commits with synchronous_commit on, and PostgreSQL flushes the write-ahead log in order,
-    up to and including its commit record, so the earlier (asynchronous) commits with it."""
-    db.execute("BEGIN")
-    db.execute("SELECT txid_current()")
-    db.execute("COMMIT")
-
-
 class Postgres:
     name = "postgresql"
     path = None
@@ -151,6 +147,9 @@ class Postgres:
         self.pool = Pool(url)
         # rate-limit counters need no fsync per hit: losing the last hits in a crash is harmless
         self.counters = Pool(url, options="-c synchronous_commit=off")
+        self.expiry = ExpiryHint()
+        self.writer = GroupCommit(lambda: PgConnection(self.pool.connect(), b"", self.expiry), self._begin,
+                                  self._finish)
 
     def __str__(self) -> str:
         return redacted(self.url)
@@ -170,31 +169,43 @@ class Postgres:
 
     @contextmanager
     def session(self, key: bytes, write: bool):
+        """A write transaction (a part of this process's group commit, commits.py: it returns
+        once committed and flushed), or a read-only snapshot."""
+        if write:
+            with self.writer.part(key) as db:
+                yield db
+            return
         conn = self.pool.get()
-        db = PgConnection(conn, key)
+        db = PgConnection(conn, key, self.expiry)
         try:
-            if write:
-                # The lock is held until COMMIT; the commit does not wait for the disk inside
-                # it (one fsync per writer in turn would cap the ledger at ~1/fsync writes/s):
-                # durable() below waits for it after the lock is released, so concurrent
-                # writers share flushes, and nothing returns before its write is on disk.
-                db.execute("BEGIN")
-                db.execute("SET LOCAL synchronous_commit = off")
-                db.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
-            else:
-                db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try:
                 yield db
-            except BaseException:
+            finally:
                 if not conn.closed:
                     db.execute("ROLLBACK")
-                raise
-            wrote = write and db.execute("SELECT pg_current_xact_id_if_assigned() IS NOT NULL").fetchone()[0]
-            db.execute("COMMIT")
-            if wrote:
-                durable(db)
         finally:
             self.pool.put(conn)
+
+    # The lock is held until COMMIT; the commit does not wait for the disk inside it (one fsync
+    # per writer in turn would cap the ledger at ~1/fsync writes/s): _finish waits for it after
+    # the lock is released, so writers share flushes, and nothing is acknowledged before its
+    # write is on disk.
+    BEGIN = (f"BEGIN; SET LOCAL synchronous_commit = off; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+
+    def _begin(self, db: PgConnection) -> None:
+        db.execute(self.BEGIN)  # one round trip
+
+    @staticmethod
+    def _finish(db: PgConnection, commit: bool) -> None:
+        if not commit:
+            db.execute("ROLLBACK")
+            return
+        # One round trip: the (asynchronous) commit, then a statement that takes a transaction id
+        # in autocommit, so it commits with synchronous_commit on (the session's setting) and
+        # waits for the flush of the log up to its commit record: ours is before it. A failure
+        # of either raises.
+        db.execute("COMMIT; SELECT txid_current()")
 
     def erased(self, key: bytes) -> None:
         """After an erasure: VACUUM the tables that held the contact, so the old row versions
@@ -202,15 +213,35 @@ class Postgres:
         the files once the pages are rewritten, e.g. VACUUM FULL, and the WAL is recycled)."""
         conn = self.pool.get()
         try:
-            PgConnection(conn).execute("VACUUM records, tokens, outbox")
+            PgConnection(conn).execute("VACUUM records, tokens, outbox, events, deliveries, unsubscribe_tokens,"
+                                      " event_evidence, inbound")
         finally:
             self.pool.put(conn)
         return None
+
+    @contextmanager
+    def exclusive(self, name: str):
+        """A session advisory lock for maintenance task `name` while the block runs: True when
+        this process got it, False when another holds it (no waiting)."""
+        key = TASK_LOCK + zlib.crc32(name.encode()) % 1000
+        conn = self.pool.get()
+        db, got = PgConnection(conn), False
+        try:
+            got = db.execute("SELECT pg_try_advisory_lock(?)", (key,)).fetchone()[0]
+            yield got
+        finally:
+            try:
+                if got and not conn.closed:
+                    db.execute("SELECT pg_advisory_unlock(?)", (key,))
+            except Exception:  # noqa: BLE001 - never pool a connection that may still hold the lock
+                conn.close()
+            self.pool.put(conn)
 
     def rate_limiter(self):
         return SharedRateLimiter(self)
 
     def close(self) -> None:
+        self.writer.close()
         self.pool.close()
         self.counters.close()
 
@@ -238,12 +269,14 @@ class SharedRateLimiter:
     def hit(self, key: tuple, limit) -> float:
         """Count one hit; 0 if allowed, else seconds until the next hit would be allowed."""
         name, start, now = self._window(key, limit)
-        if random.random() < 0.001:  # now and then, forget windows that ended
-            self._run("DELETE FROM rate_limits WHERE expires < ? RETURNING 1", (now,))
         row = self._run("INSERT INTO rate_limits AS r (key, window_start, count, expires) VALUES (?, ?, 1, ?)"
                         " ON CONFLICT (key, window_start) DO UPDATE SET count = r.count + 1"
                         " WHERE r.count < ? RETURNING r.count", (name, start, start + limit.seconds, limit.count))
         return 0.0 if row is not None else max(1.0, start + limit.seconds - now)
+
+    def forget_expired(self) -> None:
+        """Delete the windows that ended (the receiver's purge thread, each minute)."""
+        self._run("DELETE FROM rate_limits WHERE expires < ? RETURNING 1", (self._clock(),))
 
     def blocked(self, key: tuple, limit) -> float:
         """Like hit() but without counting."""

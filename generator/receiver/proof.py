@@ -4,7 +4,9 @@ Hash chain: every event row carries `prev_hash` (the hash of the event before it
 event's is GENESIS, 64 zeros) and `hash` = SHA-256 of the canonical JSON (sorted keys, no
 spaces, UTF-8) of the event's fields plus prev_hash. The `chain` table holds the head (the last
 event's id and hash), so dropping events off the end shows too. `verify()` recomputes it all
-and names the first event where the chain breaks: a changed, deleted or inserted event.
+and names the first event where the chain breaks: a changed, deleted or inserted event. When
+the proof period of a record ends, purge replaces its events by tombstones (id, prev_hash,
+hash): verify() checks their links and recomputes the hashes of the rest (see verify).
 
 Contact pseudonyms: `records.contact_hmac` = HMAC-SHA256(key, normalised contact) for each
 contact of the record (E.164 phone, lower-case email), comma-separated. It survives erasure,
@@ -96,34 +98,61 @@ class Verdict:
     events: int
     broken: int | None = None  # id of the first event where the chain breaks
     reason: str = ""
+    pruned: int = 0  # tombstones: events whose proof period ended, linked by their stored hashes
 
     def __str__(self) -> str:
         if self.ok:
-            return f"OK: {self.events} events, hash chain intact"
+            pruned = f", {self.pruned} pruned (linked by their stored hashes)" if self.pruned else ""
+            return f"OK: {self.events} events{pruned}, hash chain intact"
         return f"broken at event {self.broken}: {self.reason}"
 
 
+def _chain(rows: list, tombs: list):
+    """Events and tombstones in id order: (id, row, is_tombstone); a shared id is yielded twice."""
+    i = j = 0
+    while i < len(rows) or j < len(tombs):
+        if j >= len(tombs) or (i < len(rows) and rows[i]["id"] <= tombs[j]["id"]):
+            yield rows[i]["id"], rows[i], False
+            i += 1
+        else:
+            yield tombs[j]["id"], tombs[j], True
+            j += 1
+
+
 def verify(ledger) -> Verdict:
-    """Recompute the chain of `ledger` (a Ledger) and report the first broken link."""
+    """Recompute the chain of `ledger` (a Ledger) and report the first broken link.
+
+    A pruned event (its proof period over, retention.purge) survives as a tombstone: its id,
+    prev_hash and hash. Its content is gone, so its own hash cannot be recomputed, but the links
+    still are: the tombstone's prev_hash must be the hash before it, and the next event's
+    prev_hash its hash, which that event's own recomputed hash covers. So a changed, deleted or
+    inserted event still breaks the chain where it happened, pruned neighbours or not."""
     with ledger.reading() as db:
         rows = db.execute("SELECT * FROM events ORDER BY id").fetchall()
+        tombs = db.execute("SELECT id, prev_hash, hash FROM pruned_events ORDER BY id").fetchall()
         head = db.execute("SELECT head_id, head_hash FROM chain").fetchone()
-    prev = GENESIS
-    for row in rows:
-        if head is not None and row["id"] > head["head_id"]:
-            return Verdict(False, len(rows), row["id"], "inserted after the chain's recorded head")
+    prev, last_id = GENESIS, None
+    for event_id, row, pruned in _chain(rows, tombs):
+        count = (len(rows), len(tombs))
+        if event_id == last_id:
+            return Verdict(False, count[0], event_id, "an event and a tombstone share this id", count[1])
+        last_id = event_id
+        if head is not None and event_id > head["head_id"]:
+            return Verdict(False, count[0], event_id, "inserted after the chain's recorded head", count[1])
         if row["prev_hash"] != prev:
-            return Verdict(False, len(rows), row["id"], "prev_hash does not match the event before it"
-                           " (an event was deleted or inserted here)")
-        try:
-            fields = {**{k: row[k] for k in EVENT_FIELDS}, "purposes": json.loads(row["purposes"])}
-        except ValueError:
-            return Verdict(False, len(rows), row["id"], "purposes are not JSON (changed)")
-        if event_hash(fields, prev) != row["hash"]:
-            return Verdict(False, len(rows), row["id"], "hash does not match the event's fields (changed)")
+            return Verdict(False, count[0], event_id, "prev_hash does not match the event before it"
+                           " (an event was deleted or inserted here)", count[1])
+        if not pruned:
+            try:
+                fields = {**{k: row[k] for k in EVENT_FIELDS}, "purposes": json.loads(row["purposes"])}
+            except ValueError:
+                return Verdict(False, count[0], event_id, "purposes are not JSON (changed)", count[1])
+            if event_hash(fields, prev) != row["hash"]:
+                return Verdict(False, count[0], event_id, "hash does not match the event's fields (changed)",
+                               count[1])
         prev = row["hash"]
     if head is None:
-        return Verdict(False, len(rows), None, "the chain head is missing")
+        return Verdict(False, len(rows), None, "the chain head is missing", len(tombs))
     if head["head_hash"] != prev:
-        return Verdict(False, len(rows), head["head_id"], "the chain's last events are missing (deleted)")
-    return Verdict(True, len(rows))
+        return Verdict(False, len(rows), head["head_id"], "the chain's last events are missing (deleted)", len(tombs))
+    return Verdict(True, len(rows), pruned=len(tombs))

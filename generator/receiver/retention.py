@@ -1,5 +1,5 @@
 """The life of personal data in the ledger: erasure on request, purge when retention ends,
-and access (everything stored about one person).
+and the end of the proof (access, everything stored about one person, is export.access).
 
 Erasing a record blanks its contact (phone, email, and `extra`: name or birthday), deletes its
 pending tokens and the messages sent to it, and appends an `erased` event. What remains is the
@@ -12,14 +12,16 @@ are vacuumed (backend.py says what that guarantees).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from generator.campaign import vocab
 from generator.errors import OptinError
 from . import flows
 from .contacts import contact_key
-from .ledger import Ledger, expire_stale
+from .ledger import ACTIVE, Ledger, expire_stale
 
-UNCONFIRMED_DAYS = 30
+UNCONFIRMED_DAYS = vocab.DEFAULT_UNCONFIRMED_DAYS
 
 
 def iso(moment: datetime | str) -> str:
@@ -42,7 +44,7 @@ def add_months(moment: datetime, months: int) -> datetime:
     raise ValueError(moment)
 
 
-def _contact(text: str) -> tuple[str, str]:
+def contact_of(text: str) -> tuple[str, str]:
     key = contact_key(text)
     if key is None:
         raise OptinError(f"contact {text!r} is neither an email address nor a phone number "
@@ -50,7 +52,7 @@ def _contact(text: str) -> tuple[str, str]:
     return key
 
 
-def _records_of(db, ledger: Ledger, value: str) -> list:
+def records_of(db, ledger: Ledger, value: str) -> list:
     return db.execute("SELECT * FROM records WHERE phone = ? OR email = ? OR instr(contact_hmac, ?) > 0"
                       " ORDER BY created", (value, value, ledger.contact_hmac(value))).fetchall()
 
@@ -83,13 +85,13 @@ def _add(total: dict, part: dict) -> None:
 def erase(ledger: Ledger, contact: str, reason: str = "request", now: datetime | str | None = None) -> dict:
     """Erase every record of `contact` (phone with country code, or email), in every campaign,
     and every outbox message sent to it. Returns what was erased."""
-    _, value = _contact(contact)
+    _, value = contact_of(contact)
     now = iso(now or datetime.now(timezone.utc))
     counts = {"records": 0, "outbox": 0, "tokens": 0}
     with ledger.transaction() as db:
-        expire_stale(db, now)
+        expire_stale(db, now, force=True)
         erased = []
-        for record in _records_of(db, ledger, value):
+        for record in records_of(db, ledger, value):
             part = _erase_record(db, record, now, reason)
             _add(counts, part)
             if part["records"]:
@@ -121,96 +123,170 @@ def _retention_end(record, given: dict[str, str], retention: dict) -> tuple[date
     return (None if unknown or not ends else max(ends)), unknown
 
 
-def purge(ledger: Ledger, retention: dict[str, dict[str, int]], now: datetime | str | None = None,
-          dry_run: bool = False, unconfirmed_days: int = UNCONFIRMED_DAYS,
-          unconfirmed_by_campaign: dict[str, int] | None = None) -> dict:
-    """Erase (reason `retention`) every record whose retention ended: each confirmed purpose is
-    kept `retention[campaign][purpose]` months (else the months stored with the record) from
-    its last `given` event, and no longer once no purpose is consented any more (withdrawn,
-    refused or expired: the notice says consent ending deletes the contact); a sign-up never
-    confirmed, with no usable token left, is kept its campaign's days in `unconfirmed_by_campaign`
-    (else `unconfirmed_days`) from its creation. `dry_run` reports without erasing."""
-    def days_for(campaign: str) -> int:
-        return (unconfirmed_by_campaign or {}).get(campaign, unconfirmed_days)
+def consent_end(events) -> str | None:
+    """When a record's consent ended for good: the time of the event after which none of its
+    purposes was requested or given any more (withdrawn, refused, expired or erased); None
+    while one still is."""
+    state: dict[str, str] = {}
+    ended = None
+    for event in events:
+        for purpose in json.loads(event["purposes"]):
+            state[purpose] = event["event"]
+        if any(value in ACTIVE for value in state.values()):
+            ended = None
+        elif ended is None:
+            ended = event["ts"]
+    return ended
 
+
+@dataclass
+class Periods:
+    """How long things are kept, per campaign (the project's campaigns; a record of a campaign
+    gone since falls back to the defaults and to the retention stored with it)."""
+
+    retention: dict = field(default_factory=dict)        # campaign -> purpose -> months
+    unconfirmed: dict = field(default_factory=dict)      # campaign -> days
+    proof: dict = field(default_factory=dict)            # campaign -> years
+    unconfirmed_days: int = vocab.DEFAULT_UNCONFIRMED_DAYS
+    proof_years: int = vocab.DEFAULT_PROOF_YEARS
+
+    @classmethod
+    def of(cls, campaigns, **defaults) -> "Periods":
+        return cls({c.id: {p.id: p.retention_months for p in c.purposes} for c in campaigns},
+                   {c.id: c.unconfirmed_days for c in campaigns}, {c.id: c.proof_years for c in campaigns},
+                   **defaults)
+
+
+def _judge(record, events, usable: bool, moment: datetime, periods: Periods) -> tuple[str | None, bool, list]:
+    """(why the record's contact goes now, or None; whether its proof period ended; purposes
+    whose retention is unknown). `events`: the record's, oldest first."""
+    reason, unknown = None, []
+    if record["phone"] is not None or record["email"] is not None or record["extra"] != "{}":
+        given: dict[str, str] = {}
+        for event in events:
+            if event["event"] == "given":
+                given.update({p: event["ts"] for p in json.loads(event["purposes"])})
+        days = periods.unconfirmed.get(record["campaign"], periods.unconfirmed_days)
+        if not given:
+            if not usable and parse(record["created"]) + timedelta(days=days) <= moment:
+                reason = "unconfirmed"
+        elif not _still_given(events):
+            reason = "consent_ended"  # withdrawn or refused since
+        else:
+            end, unknown = _retention_end(record, given, periods.retention)
+            if not unknown and end <= moment:
+                reason = "retention_ended"
+    ended = consent_end(events)
+    years = periods.proof.get(record["campaign"], periods.proof_years)
+    return reason, ended is not None and add_months(parse(ended), 12 * years) <= moment, unknown
+
+
+def _still_given(events) -> bool:
+    state: dict[str, str] = {}
+    for event in events:
+        state.update({p: event["event"] for p in json.loads(event["purposes"])})
+    return any(value == "given" for value in state.values())
+
+
+def _prune(db, record_id: str, now: str) -> list[int]:
+    """Remove a record and everything linked to it (inside a write transaction, its contact
+    already erased); its events leave tombstones: id, prev_hash, hash (ledger_schema v5)."""
+    ids = [row[0] for row in db.execute("SELECT id FROM events WHERE record_id = ? ORDER BY id", (record_id,))]
+    for table in ("tokens", "unsubscribe_tokens", "deliveries"):
+        db.execute(f"DELETE FROM {table} WHERE record_id = ?", (record_id,))
+    if ids:
+        db.execute(f"DELETE FROM event_evidence WHERE event_id IN ({', '.join('?' for _ in ids)})", ids)
+    db.execute("INSERT INTO prune_gate (record_id) VALUES (?)", (record_id,))
+    db.execute("INSERT INTO pruned_events (id, prev_hash, hash, pruned) SELECT id, prev_hash, hash, ?"
+               " FROM events WHERE record_id = ?", (now, record_id))
+    db.execute("DELETE FROM events WHERE record_id = ?", (record_id,))
+    db.execute("DELETE FROM records WHERE record_id = ?", (record_id,))
+    db.execute("DELETE FROM prune_gate WHERE record_id = ?", (record_id,))
+    return ids
+
+
+def _forget_replies(db, pruned: set[int]) -> None:
+    """Handled replies (provider message ids) that caused a pruned event go with it."""
+    for row in db.execute("SELECT provider_id, events FROM inbound").fetchall():
+        if pruned.intersection(json.loads(row["events"] or "[]")):
+            db.execute("DELETE FROM inbound WHERE provider_id = ?", (row["provider_id"],))
+
+
+def purge(ledger: Ledger, periods: Periods | dict | None = None, now: datetime | str | None = None,
+          dry_run: bool = False, **defaults) -> dict:
+    """Erase (reason `retention`) every record whose retention ended: each confirmed purpose is
+    kept its campaign's months (else the months stored with the record) from its last `given`
+    event, and no longer once no purpose is consented any more (withdrawn, refused or expired:
+    the notice says consent ending deletes the contact); a sign-up never confirmed, with no
+    usable token left, is kept its campaign's unconfirmed days from its creation. Then remove
+    the proof (record, pseudonym, events as tombstones) of records whose consent ended longer
+    ago than their campaign's proof years. `dry_run` reports without changing anything.
+
+    The ledger is read in a snapshot first (no writer waits meanwhile); only the records found
+    due are judged again inside the write transaction, and acted on."""
+    if not isinstance(periods, Periods):
+        periods = Periods(retention=periods or {}, **defaults)
     now = iso(now or datetime.now(timezone.utc))
     moment = parse(now)
     report = {"now": now, "dry_run": dry_run, "retention_ended": [], "consent_ended": [], "unconfirmed": [],
-              "unknown_retention": [],
-              "records": 0, "outbox": 0, "tokens": 0}
+              "unknown_retention": [], "proof_expired": [], "records": 0, "outbox": 0, "tokens": 0,
+              "pruned_events": 0}
+    with ledger.reading() as db:
+        records = db.execute("SELECT * FROM records ORDER BY created").fetchall()
+        events: dict[str, list] = {}
+        for event in db.execute("SELECT record_id, ts, event, purposes FROM events ORDER BY id"):
+            events.setdefault(event["record_id"], []).append(event)
+        usable = {row[0] for row in db.execute("SELECT record_id FROM tokens WHERE used IS NULL AND expires > ?",
+                                               (now,))}
+    due = []
+    for record in records:
+        reason, proof_due, unknown = _judge(record, events.get(record["record_id"], []),
+                                            record["record_id"] in usable, moment, periods)
+        if unknown:
+            report["unknown_retention"].append({"record_id": record["record_id"], "purposes": unknown})
+        if reason or proof_due:
+            due.append(record["record_id"])
+            if dry_run:
+                _note(report, record["record_id"], reason, proof_due)
+    if dry_run:
+        return report
+    pruned: set[int] = set()
     with ledger.transaction() as db:
-        if not dry_run:
-            expire_stale(db, now)
-        rows = db.execute("SELECT * FROM records WHERE phone IS NOT NULL OR email IS NOT NULL OR extra != '{}'"
-                          " ORDER BY created").fetchall()
-        due = []
-        for record in rows:
-            given = {}
-            for event in db.execute("SELECT ts, purposes FROM events WHERE record_id = ? AND event = 'given'"
-                                    " ORDER BY id", (record["record_id"],)):
-                given.update({p: event["ts"] for p in json.loads(event["purposes"])})
-            if not given:
-                usable = db.execute("SELECT 1 FROM tokens WHERE record_id = ? AND used IS NULL AND expires > ?",
-                                    (record["record_id"], now)).fetchone()
-                if not usable and parse(record["created"]) + timedelta(days=days_for(record["campaign"])) <= moment:
-                    report["unconfirmed"].append(record["record_id"])
-                    due.append(record)
+        expire_stale(db, now, force=True)
+        for record_id in due:  # judged again: a request may have changed them since the snapshot
+            record = Ledger.record(db, record_id)
+            if record is None:
                 continue
-            if not any(state == "given" for state in Ledger.state(db, record["record_id"]).values()):
-                report["consent_ended"].append(record["record_id"])  # withdrawn or refused since
-                due.append(record)
-                continue
-            end, unknown = _retention_end(record, given, retention)
-            if unknown:
-                report["unknown_retention"].append({"record_id": record["record_id"], "purposes": unknown})
-            elif end <= moment:
-                report["retention_ended"].append(record["record_id"])
-                due.append(record)
-        if not dry_run:
-            for record in due:
+            mine = db.execute("SELECT record_id, ts, event, purposes FROM events WHERE record_id = ? ORDER BY id",
+                              (record_id,)).fetchall()
+            has_token = db.execute("SELECT 1 FROM tokens WHERE record_id = ? AND used IS NULL AND expires > ?",
+                                   (record_id, now)).fetchone() is not None
+            reason, proof_due, _ = _judge(record, mine, has_token, moment, periods)
+            _note(report, record_id, reason, proof_due)
+            if reason or proof_due:
                 _add(report, _erase_record(db, record, now, "retention"))
-    if due and not dry_run:
+            if proof_due:
+                pruned.update(_prune(db, record_id, now))
+        if pruned:
+            _forget_replies(db, pruned)
+    report["pruned_events"] = len(pruned)
+    if report["records"] or pruned:
         report["wal_truncated"] = _checkpoint(ledger)
     return report
 
 
-def _parsed(row) -> dict:
-    out = dict(row)
-    for key in ("controller", "pii_categories", "purposes", "extra"):
-        if isinstance(out.get(key), str):
-            try:
-                out[key] = json.loads(out[key])
-            except ValueError:
-                pass
-    return out
-
-
-def access(ledger: Ledger, contact: str) -> dict:
-    """Everything the ledger holds about one person (Art. 15 GDPR): their records (found by the
-    contact, or by its pseudonym after erasure), every event of those records, the messages sent
-    to them and their confirmation tokens (digests left out: they identify nothing)."""
-    kind, value = _contact(contact)
-    with ledger.reading() as db:
-        records = _records_of(db, ledger, value)
-        ids = [r["record_id"] for r in records]
-        marks = ", ".join("?" for _ in ids) or "NULL"
-        events = db.execute(f"SELECT * FROM events WHERE record_id IN ({marks}) ORDER BY id", ids).fetchall()
-        tokens = db.execute(f"SELECT record_id, campaign, purposes, expires, used FROM tokens"
-                            f" WHERE record_id IN ({marks}) ORDER BY expires", ids).fetchall()
-        recipients = {value} | {c for r in records for c in (r["phone"], r["email"]) if c}
-        rmarks = ", ".join("?" for _ in recipients)
-        outbox = db.execute(f"SELECT * FROM outbox WHERE recipient IN ({rmarks}) ORDER BY id",
-                            sorted(recipients)).fetchall()
-    return {"contact": value, "kind": kind, "contact_hmac": ledger.contact_hmac(value),
-            "records": [_parsed(r) for r in records], "events": [_parsed(e) for e in events],
-            "outbox": [dict(o) for o in outbox], "tokens": [_parsed(t) for t in tokens]}
+def _note(report: dict, record_id: str, reason: str | None, proof_due: bool) -> None:
+    if reason:
+        report[reason].append(record_id)
+    if proof_due:
+        report["proof_expired"].append(record_id)
 
 
 def suppress_everywhere(senders, contact: str) -> dict[str, str]:
     """Ask each provider of the contact's channels to stop messaging it: channel -> outcome
     (`unsupported` where the provider has no opt-out API; the ledger's state is what stops
     optin itself from sending)."""
-    kind, value = _contact(contact)
+    kind, value = contact_of(contact)
     channels = ("whatsapp", "sms") if kind == "phone" else ("email",)
     out = {}
     for channel in channels:

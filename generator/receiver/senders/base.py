@@ -2,7 +2,7 @@
 timeouts and no redirects, and bounded retries with exponential back-off.
 
 A message is anything with `channel`, `recipient` and `body` (generator.receiver.messages.Message);
-adapters also read, when present: `kind` (confirmation, subscribed, opt_out_reply), `subject`,
+adapters also read, when present: `kind` (confirmation, opt_out_reply, withdrawal), `subject`,
 `link`, `code`, `duration`, `locale`, `campaign`, `unsubscribe_url` and `values` (a mapping of
 named placeholder values), so the interface does not fix one message class.
 """

@@ -2,7 +2,8 @@
 SMTP only to this machine (tests, a local relay). Every message is a UTF-8 MIME message with
 List-Unsubscribe (the recipient's one-click https address and/or a mailto address) and, when
 there is an https address, List-Unsubscribe-Post: List-Unsubscribe=One-Click (RFC 8058: the
-POST header means something only next to an https URI)."""
+POST header means something only next to an https URI). The notice that consent was withdrawn
+is no list mail: it goes without List-Unsubscribe."""
 from __future__ import annotations
 
 import smtplib
@@ -67,10 +68,11 @@ class SMTPSender(Sender):
         mail["Message-ID"] = make_msgid(domain=domain)
         if self.reply_to:
             mail["Reply-To"] = self.reply_to
-        header, one_click = self.unsubscribe_header(message)
-        mail["List-Unsubscribe"] = header
-        if one_click:
-            mail["List-Unsubscribe-Post"] = ONE_CLICK
+        if attr(message, "kind") != "withdrawal":
+            header, one_click = self.unsubscribe_header(message)
+            mail["List-Unsubscribe"] = header
+            if one_click:
+                mail["List-Unsubscribe-Post"] = ONE_CLICK
         mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to it
         # quoted-printable: 7-bit safe through any relay (no 8BITMIME needed), long links folded
         mail.set_content(message.body, subtype="plain", charset="utf-8", cte="quoted-printable")

@@ -3,9 +3,11 @@ bearer token and a JSON body.
 
 A business-initiated message must be an approved template: the confirmation request goes out as
 the template written by the build (site/<campaign>/whatsapp-templates.json, one per locale) with
-its body parameters in order ({{1}} link, {{2}} code, {{3}} duration) and the part of the link
-after "confirm.html?" as the URL button's parameter. The opt-out reply answers a message the
-person just sent, inside WhatsApp's customer-service window, so it is a plain text message.
+its body parameters in order ({{1}} link, {{2}} code, {{3}} duration, {{4}} the recipient's own
+withdraw link) and the part of the link after "confirm.html?" as the URL button's parameter.
+The opt-out reply answers a message the person just sent, inside WhatsApp's customer-service
+window, so it is a plain text message; so is the notice after a withdrawal, which Meta delivers
+only inside that window (outside it the delivery is recorded as failed).
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import json
 from generator.site.whatsapp import META_LANGUAGES, template_name
 from .base import FAILED, SENT, Delivery, Permanent, Retry, Sender, attr, check_base_url, post
 
-BODY_PARAMETERS = ("link", "code", "duration")  # the order of the build's template body
+BODY_PARAMETERS = ("link", "code", "duration", "stop_url")  # the order of the build's template body
 TEXT_MAX = 4096  # Meta's limit for a text message body
 
 
@@ -43,7 +45,7 @@ class WhatsAppCloud(Sender):
         if kind == "confirmation":
             return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
                     "type": "template", "template": self.template_of(message)}
-        if kind in ("opt_out_reply", "text"):
+        if kind in ("opt_out_reply", "withdrawal", "text"):
             body = message.body
             if len(body) > TEXT_MAX:
                 raise Permanent(f"text message of {len(body)} characters, at most {TEXT_MAX}")
