@@ -1,5 +1,6 @@
-"""Legal review and approval: `optin review`, `optin approve`, `optin build --strict`
-against the approved texts, and permanent notice versions that survive wording changes."""
+"""Legal review and approval: `optin review`, `optin approve` and `optin build --strict`
+against the approved texts: the signup page's texts, the messages, the WhatsApp template and
+the thanks, confirm and withdraw pages (the archive of published versions: test_archive.py)."""
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ from generator.campaign import model
 from generator.cli.main import main
 from generator.legal import approval, review
 from generator.pipeline import build as pipeline
-from generator.pipeline.build import build as pipeline_build
+from generator.pipeline.build import draft
 from generator.project import package_data
 from generator.site import notices
 from generator.site.views import resolve_all
@@ -24,7 +25,11 @@ from support.projects import REPO
 
 FIXTURES = ALL_FIXTURES / "notices"
 SCREENSHOTS = REPO / "screenshots"  # git-ignored: for a person to look at
-ARTICLE = re.compile(r'<article class="notice"[^>]*>(.*?)</article>', re.S)
+# fjord-kaffe per locale: its two labels, summary, opt-out, notice, the WhatsApp and email
+# messages (no template: no base_url) and the three flow pages
+KAFFE_KEYS = {"label:offers", "label:news", "summary", "opt_out", "notice",
+              "message:whatsapp:confirmation", "message:whatsapp:subscribed", "message:whatsapp:opt_out_reply",
+              "message:email:confirmation", "message:email:subscribed", "page:thanks", "page:confirm", "page:withdraw"}
 
 
 @pytest.fixture(autouse=True)
@@ -33,17 +38,11 @@ def in_project(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
 
-def load(path: Path):
-    """A campaign of the project its campaigns folder belongs to."""
-    return model.load(path, projects.project(path.parent.parent))
-
-
-def views_of(campaign, root: Path):
-    return resolve_all(campaign, projects.project(root).locales)
-
-
-def build(paths: list[Path], out: Path):
-    return pipeline_build(projects.project(paths[0].parent.parent), paths, out)
+def texts_of(path: Path):
+    """(campaign, views, texts) of one campaign file, as `optin review` and `optin approve` see it."""
+    result = draft(projects.project(path.parent.parent), [path])
+    campaign = result.campaigns[0]
+    return campaign, result.views[campaign.id], result.texts[campaign.id]
 
 
 def campaign_copy(tmp_path: Path, name: str) -> Path:
@@ -102,7 +101,7 @@ def test_change_fails_strict_shows_in_review_and_approve_fixes_it(tmp_path, own_
     lock = json.loads((tmp_path / "campaigns" / "fjord-kaffe.approved.json").read_text(encoding="utf-8"))
     first_nb = lock["locales"]["nb"]["items"]["notice"]
     assert first_nb["approved_by"] == "Lea Legal" and re.match(r"\d{4}-\d\d-\d\dT", first_nb["approved_at"])
-    assert set(lock["locales"]["en"]["items"]) == {"label:offers", "label:news", "summary", "opt_out", "notice"}
+    assert set(lock["locales"]["en"]["items"]) == KAFFE_KEYS
     assert run("build", str(path), "--out", str(out), "--strict").exit_code == 0
 
     change_one_word(own_locales, "nb")
@@ -116,7 +115,7 @@ def test_change_fails_strict_shows_in_review_and_approve_fixes_it(tmp_path, own_
     assert plain.exit_code == 0 and "warning: campaign fjord-kaffe, locale nb, notice: differs" in plain.output
 
     doc = run("review", str(path), "--out", str(tmp_path / "review"))
-    assert doc.exit_code == 0 and "fjord-kaffe: 9 approved, 1 changed, 0 not approved yet" in doc.output
+    assert doc.exit_code == 0 and "fjord-kaffe: 25 approved, 1 changed, 0 not approved yet" in doc.output
     page = (tmp_path / "review" / "fjord-kaffe.html").read_text(encoding="utf-8")
     assert page.count('class="cell changed"') == 1
     assert re.search(r'<div class="cell changed"><h3><span lang="nb">', page)
@@ -130,52 +129,6 @@ def test_change_fails_strict_shows_in_review_and_approve_fixes_it(tmp_path, own_
     lock = json.loads((tmp_path / "campaigns" / "fjord-kaffe.approved.json").read_text(encoding="utf-8"))
     assert lock["locales"]["nb"]["items"]["notice"]["approved_by"] == "Per Legal"
     assert lock["locales"]["en"]["items"]["notice"]["approved_by"] == "Lea Legal", "unchanged texts keep their approval"
-
-
-def test_old_versioned_notice_stays_after_a_wording_change_even_on_a_fresh_output(tmp_path, own_locales):
-    path = campaign_copy(tmp_path, "fjord-kaffe")
-    old = build([path], tmp_path / "site").views["fjord-kaffe"]["nb"]
-    old_file = old.notice_file
-    old_page = (tmp_path / "site" / "fjord-kaffe" / "nb" / old_file).read_text(encoding="utf-8")
-    folder = tmp_path / "campaigns" / "fjord-kaffe.notices" / "nb"
-    assert sorted(p.name for p in folder.iterdir()) == [f"notice-{old_file[8:16]}.html",
-                                                         f"wording-{old.wording_version[:8]}.txt"]
-    assert not (tmp_path / "campaigns" / "fjord-kaffe.notices" / "assets").exists(), "no built assets archived"
-    wording = (folder / f"wording-{old.wording_version[:8]}.txt").read_text(encoding="utf-8")
-    assert f"wording_version {old.wording_version}" in wording
-    assert all(p.label in wording for p in old.primary.purposes), "the consent labels are on record"
-
-    change_one_word(own_locales, "nb")
-    fresh = tmp_path / "fresh-machine"  # no previous output to copy from
-    new = build([path], fresh).views["fjord-kaffe"]["nb"]
-    assert new.notice_file != old_file
-    site = fresh / "fjord-kaffe" / "nb"
-    republished = (site / old_file).read_text(encoding="utf-8")
-    assert notices.content_hash(*ARTICLE.findall(republished)) == old.notice_version, "the old text, word for word"
-    assert ARTICLE.findall(republished) == ARTICLE.findall(old_page)
-    assert "Endret" not in republished and "Endret" in (site / "privacy.html").read_text(encoding="utf-8")
-    assert "notice-superseded" in republished and "notice-superseded" not in old_page
-    banner = " ".join(re.sub(r"<[^>]+>", "", re.search(r'<p class="notice-superseded">.*?</p>', republished).group(0)).split())
-    assert banner.startswith("Dette er en tidligere versjon av personvernerklæringen. Den er tatt vare på")
-    assert banner.endswith("da de ga samtykke. Les gjeldende versjon"), "marked as superseded, in nb, words apart"
-    assert f"Versjon av denne erklæringen: {old.notice_version[:12]}" in republished
-    assert "notice-superseded" not in (site / new.notice_file).read_text(encoding="utf-8")
-    for ref in re.findall(r'(?:href|src)="(\.\./\.\./assets/[^"]+)"', republished):
-        assert (site / ref).resolve().is_file(), f"{ref} of the old version is published too"
-    assert sorted(p.name for p in (tmp_path / "campaigns" / "fjord-kaffe.notices" / "en").iterdir())[0].startswith(
-        "notice-"), "other locales archived too"
-
-
-def test_edited_archive_file_fails_the_build(tmp_path):
-    path = campaign_copy(tmp_path, "fjord-solo")
-    view = build([path], tmp_path / "site").views["fjord-solo"]["en"]
-    archived = tmp_path / "campaigns" / "fjord-solo.notices" / "en" / f"notice-{view.notice_version[:8]}.html"
-    forged = archived.with_name("notice-00000000.html")
-    forged.write_text(archived.read_text(encoding="utf-8").replace("voluntary", "required"), encoding="utf-8")
-    result = run("build", str(path), "--out", str(tmp_path / "again"))
-    assert result.exit_code == 2 and "notice-00000000.html: its notice text no longer matches" in result.output
-    forged.unlink()
-    assert run("build", str(path), "--out", str(tmp_path / "again")).exit_code == 0
 
 
 def test_legal_texts_hash_is_the_published_notice_version(example_project):
@@ -217,48 +170,20 @@ def test_review_and_approve_by_campaign_id_and_bad_input(tmp_path, monkeypatch):
 def test_example_campaigns_are_approved(tmp_path):
     """The repo's own strict build must pass the legal check: re-run `optin approve` after
     legal has reviewed a change to the example texts (checked on a copy of them)."""
-    from generator.site.build import campaign_files
-
-    project = projects.example_project(tmp_path)
-    for campaign in model.load_all(campaign_files([project.campaigns_dir]), project):
-        problems = approval.check(campaign, resolve_all(campaign, project.locales))
+    result = draft(projects.example_project(tmp_path))
+    assert {c.id for c in result.campaigns} == set(projects.EXAMPLE_IDS)
+    for campaign in result.campaigns:
+        problems = approval.check(campaign, result.texts[campaign.id])
         assert problems == [], ("example texts changed since approval; read `optin review`, then run "
                                 "`optin approve --by NAME` and commit campaigns/*.approved.json:\n"
                                 + "\n".join(problems))
 
 
-def test_example_campaigns_current_versions_are_archived(tmp_path):
-    """What the example site publishes is on record in git: run `optin build` after a text
-    change and commit campaigns/<id>.notices/ (checked on a fresh copy of the examples, which
-    no build has written into)."""
-    from generator.legal.archive import archive_dir
-    from generator.site.build import campaign_files
-
-    project = projects.example_project(tmp_path)
-    for campaign in model.load_all(campaign_files([project.campaigns_dir]), project):
-        for lang, view in resolve_all(campaign, project.locales).items():
-            folder = archive_dir(campaign) / lang
-            for name in (f"notice-{view.notice_version[:8]}.html", f"wording-{view.wording_version[:8]}.txt"):
-                assert (folder / name).is_file(), f"{folder / name} is not committed: build, then commit it"
-
-
-def test_archiving_failure_after_publishing_is_a_warning(tmp_path, monkeypatch):
-    from generator.legal import archive as notice_archive
-
-    def refuse(path, text):
-        raise PermissionError(13, "Permission denied", str(path))
-
-    monkeypatch.setattr(notice_archive.files, "write_atomic", refuse)
-    result = build([campaign_copy(tmp_path, "fjord-solo")], tmp_path / "site")
-    assert (tmp_path / "site" / "fjord-solo" / "en" / "privacy.html").is_file()
-    assert any("notice versions could not be archived" in w and "Permission denied" in w for w in result.warnings)
-
-
 @pytest.mark.parametrize("campaign_id", ["nordlys-sko", "kedai-harmoni"])
 def test_review_document_opens_in_chromium(page, tmp_path, campaign_id):
     project = projects.example_project(tmp_path / "project")
-    campaign, _ = model.load(project.campaigns_dir / f"{campaign_id}.yaml", project)
-    html_path, _, counts = review.write(campaign, resolve_all(campaign, project.locales), tmp_path)
+    campaign, views, texts = texts_of(project.campaigns_dir / f"{campaign_id}.yaml")
+    html_path, _, counts = review.write(campaign, views, texts, tmp_path)
     requests = []
     page.on("request", lambda r: requests.append(r.url))
     errors = []
@@ -275,7 +200,9 @@ def test_review_document_opens_in_chromium(page, tmp_path, campaign_id):
     if campaign_id == "kedai-harmoni":
         ms = page.locator('section:has(h2#item-notice) .cell:has(h3 span[lang="ms"]) .lang-part')
         assert [ms.nth(i).get_attribute("lang") for i in range(ms.count())] == ["ms", "en"]
-    assert sum(counts.values()) == len(campaign.locales) * (3 + len(campaign.purposes))
+    assert sum(counts.values()) == sum(len(items) for items in texts.values())
+    assert page.locator("section:has(h2#item-page\\:confirm) .cell").count() == len(campaign.locales)
+    assert page.locator("table", has_text="Published versions").count() == 1
     SCREENSHOTS.mkdir(exist_ok=True)
     shot = SCREENSHOTS / f"review-{campaign_id}.png"
     page.screenshot(path=str(shot))
@@ -284,11 +211,10 @@ def test_review_document_opens_in_chromium(page, tmp_path, campaign_id):
 
 def test_review_diff_is_visible_in_chromium(page, tmp_path, own_locales):
     path = campaign_copy(tmp_path, "fjord-kaffe")
-    campaign, _ = load(path)
-    approval.approve(campaign, views_of(campaign, tmp_path), "Lea Legal")
+    approval.approve(*texts_of(path), "Lea Legal")
     change_one_word(own_locales, "nb")
-    html_path, _, counts = review.write(campaign, views_of(campaign, tmp_path), tmp_path / "review")
-    assert counts == {"approved": 9, "changed": 1, "new": 0}
+    html_path, _, counts = review.write(*texts_of(path), tmp_path / "review")
+    assert counts == {"approved": 25, "changed": 1, "new": 0}
     page.set_viewport_size({"width": 1400, "height": 900})
     page.goto(html_path.as_uri())
     inserted = page.locator(".cell.changed .diff ins")
@@ -302,9 +228,9 @@ def test_review_diff_is_visible_in_chromium(page, tmp_path, own_locales):
 def test_approving_one_locale_leaves_the_others_unapproved(tmp_path, no_translation_warnings):
     path = campaign_copy(tmp_path, "fjord-kaffe")
     assert run("approve", str(path), "--by", "Lea Legal", "--locale", "en").exit_code == 0
-    campaign, _ = load(path)
-    problems = approval.check(campaign, views_of(campaign, tmp_path))
-    assert len(problems) == 5 and all(p.startswith("campaign fjord-kaffe, locale nb, ") for p in problems)
+    campaign, _, texts = texts_of(path)
+    problems = approval.check(campaign, texts)
+    assert len(problems) == len(KAFFE_KEYS) and all(p.startswith("campaign fjord-kaffe, locale nb, ") for p in problems)
     strict = run("build", str(path), "--out", str(tmp_path / "site"), "--strict")
     assert strict.exit_code == 2 and "campaign fjord-kaffe, locale nb, notice: not approved" in strict.output
     assert run("approve", str(path), "--by", "Per Legal", "--locale", "nb").exit_code == 0
@@ -312,3 +238,82 @@ def test_approving_one_locale_leaves_the_others_unapproved(tmp_path, no_translat
     lock = json.loads(path.with_name("fjord-kaffe.approved.json").read_text(encoding="utf-8"))
     assert {lang: v["items"]["notice"]["approved_by"] for lang, v in lock["locales"].items()} == \
         {"en": "Lea Legal", "nb": "Per Legal"}
+
+
+def change_msgstr(locales: Path, lang: str, msgid: str, new: str) -> None:
+    """What a translator does in the catalog: one message says something else."""
+    path = locales / lang / "LC_MESSAGES" / "messages.po"
+    text = path.read_text(encoding="utf-8")
+    changed = re.sub(rf'(msgid "{re.escape(msgid)}"\nmsgstr )"[^"\n]*"', lambda m: f'{m.group(1)}"{new}"', text, count=1)
+    assert changed != text, msgid
+    path.write_text(changed, encoding="utf-8")
+
+
+def test_changed_message_and_page_texts_fail_a_strict_build_naming_them(tmp_path, own_locales,
+                                                                          no_translation_warnings):
+    path = campaign_copy(tmp_path, "fjord-kaffe")
+    assert run("approve", str(path), "--by", "Lea Legal").exit_code == 0
+    assert run("build", str(path), "--strict", "--out", str(tmp_path / "site")).exit_code == 0
+
+    change_msgstr(own_locales, "nb", "You asked to get messages from %(business)s:",
+                  "Du har sagt ja til alt fra %(business)s:")
+    strict = run("build", str(path), "--strict", "--out", str(tmp_path / "site"))
+    assert strict.exit_code == 2 and isinstance(strict.exception, SystemExit)
+    problems = sorted(re.match(r"(campaign .*?): ", line.strip()).group(1)
+                      for line in strict.output.splitlines() if line.strip().startswith("campaign "))
+    assert problems == ["campaign fjord-kaffe, locale nb, message:email:confirmation",
+                        "campaign fjord-kaffe, locale nb, message:whatsapp:confirmation"], strict.output
+    assert "differs from the version approved by Lea Legal" in strict.output
+
+    change_msgstr(own_locales, "nb", "Almost done: check your messages", "Nesten ferdig: sjekk innboksen")
+    strict = run("build", str(path), "--strict", "--out", str(tmp_path / "site"))
+    assert strict.exit_code == 2 and "campaign fjord-kaffe, locale nb, page:thanks: differs" in strict.output
+    doc = run("review", str(path), "--out", str(tmp_path / "review"))
+    text = (tmp_path / "review" / "fjord-kaffe.md").read_text(encoding="utf-8")
+    assert "fjord-kaffe: 23 approved, 3 changed" in doc.output
+    assert "+Du har sagt ja til alt fra Fjord Kaffe:" in text and "+# Nesten ferdig: sjekk innboksen" in text
+
+    again = run("approve", str(path), "--by", "Per Legal")
+    assert again.exit_code == 0 and "approved 3 text(s)" in again.output and "nb page:thanks" in again.output
+    assert run("build", str(path), "--strict", "--out", str(tmp_path / "site")).exit_code == 0
+
+
+def test_review_shows_messages_and_pages_of_every_locale(tmp_path):
+    """What the review shows is what the build writes: every line of every message in
+    messages.json and every heading of the flow pages, per locale."""
+    path = campaign_copy(tmp_path, "fjord-kaffe")
+    out = tmp_path / "site"
+    assert run("build", str(path), "--out", str(out)).exit_code == 0
+    assert run("review", str(path), "--out", str(tmp_path / "review")).exit_code == 0
+    text = (tmp_path / "review" / "fjord-kaffe.md").read_text(encoding="utf-8")
+    parts = re.split(r"^## (en|nb): .*$", text, flags=re.M)  # the locale sections, in turn
+    sections = dict(zip(parts[1::2], parts[2::2]))
+    assert set(sections) == {"en", "nb"}
+    messages = json.loads((out / "fjord-kaffe" / "messages.json").read_text(encoding="utf-8"))
+    for lang, channels in messages.items():
+        for channel, bodies in channels.items():
+            for name, body in bodies.items():
+                assert f"### {lang} message:{channel}:{name}:" in sections[lang]
+                for line in filter(str.strip, body.splitlines()):
+                    assert line.strip() in sections[lang], (lang, channel, name, line)
+        for page in ("thanks", "confirm", "withdraw"):
+            built = (out / "fjord-kaffe" / lang / f"{page}.html").read_text(encoding="utf-8")
+            main = built.split('<main id="main"', 1)[1]
+            for heading in re.findall(r"<h1[^>]*>(.*?)</h1>", main):
+                assert f"# {notices.normalise(heading)}" in sections[lang], (lang, page, heading)
+    assert "Du har bedt om å få meldinger fra Fjord Kaffe:" in sections["nb"]
+    assert "You asked to get messages from Fjord Kaffe:" in sections["en"]
+
+
+def test_whatsapp_template_is_a_legal_text(tmp_path):
+    project = projects.example_project(tmp_path)
+    campaign, _, texts = texts_of(project.campaigns_dir / "nordlys-sko.yaml")
+    assert campaign.base_url and "whatsapp" in campaign.channels
+    site = tmp_path / "site"
+    assert run("build", str(project.campaigns_dir / "nordlys-sko.yaml"), "--out", str(site)).exit_code == 0
+    templates = json.loads((site / "nordlys-sko" / "whatsapp-templates.json").read_text(encoding="utf-8"))
+    for lang in campaign.locales:
+        template = texts[lang]["whatsapp_template"]
+        body = next(c for c in templates[lang]["components"] if c["type"] == "BODY")["text"]
+        lines = [line for line in body.splitlines() if line.strip()]
+        assert template.lines[:len(lines)] == lines and template.lines[-1].startswith("[button] ")

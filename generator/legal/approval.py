@@ -2,8 +2,9 @@
 
 The legal texts of a locale are what a person reads before consenting: each consent label, the
 summary next to the checkboxes, the opt-out instruction and the full privacy notice, all as
-rendered (ms pages: Bahasa Malaysia and English). Each has a content hash (`notices.content_hash`,
-the same normalisation as the versions in the page footer).
+rendered (ms pages: Bahasa Malaysia and English), and what the flow says after it: the messages,
+the WhatsApp template and the thanks, confirm and withdraw pages (legal/texts.py). Each has a
+content hash (`notices.content_hash`, the same normalisation as the versions in the page footer).
 
 `optin approve` records the hashes and the texts (so later reviews can show a diff) in
 `campaigns/<id>.approved.json`, committed next to the campaign. The build compares: a plain
@@ -48,8 +49,9 @@ class LegalText:
         return out
 
 
-_BLOCK_OPEN = re.compile(r"<(?:p|div|ul|ol|article|section|blockquote|aside)\b[^>]*>", re.I)
-_BLOCK_CLOSE = re.compile(r"</(?:p|li|h[1-6]|div|ul|ol|article|section|blockquote|aside)>|<br\s*/?>", re.I)
+_BLOCKS = "p|div|ul|ol|article|section|blockquote|aside|form|fieldset|legend|label|button"
+_BLOCK_OPEN = re.compile(rf"<(?:{_BLOCKS})\b[^>]*>", re.I)
+_BLOCK_CLOSE = re.compile(rf"</(?:li|h[1-6]|{_BLOCKS})>|<br\s*/?>", re.I)
 _HEADING = re.compile(r"<h([1-6])\b[^>]*>", re.I)
 _ITEM = re.compile(r"<li\b[^>]*>", re.I)
 
@@ -136,15 +138,16 @@ def status(record: dict | None, lang: str, text: LegalText) -> str:
     return "approved" if item["hash"] == text.hash else "changed"
 
 
-def check(campaign: Campaign, views: dict[str, LocaleView]) -> list[str]:
-    """One message per legal text that is not approved as rendered (empty: all approved)."""
+def check(campaign: Campaign, texts: dict[str, dict[str, LegalText]]) -> list[str]:
+    """One message per legal text (`texts`: locale -> key -> text, legal/texts.py) that is not
+    approved as rendered (empty: all approved)."""
     record = load(campaign)
     fix = f"review with `optin review {campaign.id}`, then `optin approve {campaign.id} --by NAME`"
     if record is None:
         return [f"campaign {campaign.id}: legal texts not approved: no {lock_path(campaign).name} ({fix})"]
     out = []
-    for lang, view in views.items():
-        for key, text in legal_texts(view).items():
+    for lang, items in texts.items():
+        for key, text in items.items():
             item = approved_item(record, lang, key)
             where = f"campaign {campaign.id}, locale {lang}, {key}"
             if item is None:
@@ -156,9 +159,9 @@ def check(campaign: Campaign, views: dict[str, LocaleView]) -> list[str]:
     return out
 
 
-def approve(campaign: Campaign, views: dict[str, LocaleView], by: str, locales: list[str] | None = None,
-            now: datetime | None = None) -> tuple[Path, list[str]]:
-    """Record the current legal texts as approved by `by`. Items whose text is unchanged keep
+def approve(campaign: Campaign, views: dict[str, LocaleView], texts: dict[str, dict[str, LegalText]], by: str,
+            locales: list[str] | None = None, now: datetime | None = None) -> tuple[Path, list[str]]:
+    """Record the current legal texts (locale -> key -> text) as approved by `by`. Items whose text is unchanged keep
     their earlier approval (who/when), so the lock file's git history shows what legal signed
     off and when. Returns the path and the keys ('<locale> <item>') newly approved."""
     by = " ".join(by.split())
@@ -180,7 +183,7 @@ def approve(campaign: Campaign, views: dict[str, LocaleView], by: str, locales: 
                 new_locales[lang] = old_locales[lang]
             continue
         items = {}
-        for key, text in legal_texts(view).items():
+        for key, text in texts[lang].items():
             old = approved_item(record, lang, key)
             if old and old["hash"] == text.hash:
                 items[key] = old

@@ -1,5 +1,6 @@
-"""The legal review document: every legal text of a campaign as rendered, per locale side by
-side, each with its hash and approval status, and a highlighted diff against the approved text.
+"""The legal review document: every legal text of a campaign as rendered (legal/texts.py), per
+locale side by side, each with its hash and approval status, and a highlighted diff against the
+approved text; then the published versions in the archive.
 
 Two files per campaign: `<id>.html` (self-contained: one <style> element allowed by a hash in its
 Content-Security-Policy, no external requests, no scripts) and `<id>.md` (the same content as
@@ -15,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.legal import approval
+from generator.legal import approval, archive
 from generator.i18n.formatting import language_name
 from generator.site import notices
 from generator.legal.approval import LegalText
@@ -62,11 +63,11 @@ class Entry:
     approved: dict | None  # the approved item (hash, by, at, text) or None
 
 
-def collect(campaign: Campaign, views: dict[str, LocaleView], record: dict | None) -> dict[str, list[Entry]]:
+def collect(campaign: Campaign, texts: dict[str, dict[str, LegalText]], record: dict | None) -> dict[str, list[Entry]]:
     """item key -> one entry per locale (in the campaign's locale order)."""
     out: dict[str, list[Entry]] = {}
-    for lang, view in views.items():
-        for key, text in approval.legal_texts(view).items():
+    for lang, items in texts.items():
+        for key, text in items.items():
             item = approval.approved_item(record, lang, key)
             out.setdefault(key, []).append(Entry(lang, text, approval.status(record, lang, text), item))
     return out
@@ -157,17 +158,16 @@ def _cell(campaign: Campaign, entry: Entry) -> str:
 
 def _overview(campaign: Campaign, views: dict[str, LocaleView], items: dict[str, list[Entry]]) -> str:
     e = html.escape
-    keys = list(items)
-    head = "".join(f"<th scope=\"col\"><code>{e(k)}</code></th>" for k in keys)
     rows = []
     for lang, view in views.items():
-        cells = "".join(
-            f'<td><span class="st st-{x.status}">{e(x.status)}</span></td>'
-            for k in keys for x in items[k] if x.lang == lang)
+        mine = [x for entries in items.values() for x in entries if x.lang == lang]
+        todo = ", ".join(f"<code>{e(x.text.key)}</code> ({e(x.status)})" for x in mine if x.status != "approved")
         rows.append(f"<tr><th scope=\"row\">{e(lang)}</th><td><code>{e(view.notice_version[:12])}</code></td>"
-                    f"<td><code>{e(view.wording_version[:12])}</code></td>{cells}</tr>")
+                    f"<td><code>{e(view.wording_version[:12])}</code></td>"
+                    f"<td>{sum(x.status == 'approved' for x in mine)} of {len(mine)}</td><td>{todo or '–'}</td></tr>")
     return (f"<table><caption>Versions and approval status per locale</caption><thead><tr><th scope=\"col\">locale</th>"
-            f"<th scope=\"col\">notice version</th><th scope=\"col\">wording version</th>{head}</tr></thead>"
+            f"<th scope=\"col\">notice version</th><th scope=\"col\">wording version</th>"
+            f"<th scope=\"col\">approved</th><th scope=\"col\">changed or not approved yet</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
@@ -179,9 +179,23 @@ def counts(items: dict[str, list[Entry]]) -> dict[str, int]:
     return out
 
 
-def render_html(campaign: Campaign, views: dict[str, LocaleView], record: dict | None) -> str:
+def _archive_html(campaign: Campaign) -> str:
     e = html.escape
-    items = collect(campaign, views, record)
+    rows = "".join(f"<tr><td>{e(r['locale'])}</td><td>{e(r['kind'].split('_')[0])}</td><td><code>{e(r['version'][:16])}"
+                   f"</code></td><td>{e(r['first_published'] or 'before the publish log')}</td>"
+                   f"<td>{e(r['approved_by'] or '?')}</td></tr>" for r in archive.listing(campaign))
+    if not rows:
+        return "<p>Nothing published yet: only <code>optin build --strict</code> into the project's out_dir publishes.</p>"
+    return ('<table><caption>Published versions (campaigns/' + e(campaign.id) + '.notices/published.json)</caption>'
+            '<thead><tr><th scope="col">locale</th><th scope="col">kind</th><th scope="col">version</th>'
+            '<th scope="col">first published</th><th scope="col">approved by</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table>")
+
+
+def render_html(campaign: Campaign, views: dict[str, LocaleView], texts: dict[str, dict[str, LegalText]],
+                record: dict | None) -> str:
+    e = html.escape
+    items = collect(campaign, texts, record)
     c = counts(items)
     style_hash = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
     csp = f"default-src 'none'; style-src 'sha256-{style_hash}'; base-uri 'none'; form-action 'none'"
@@ -206,12 +220,14 @@ def render_html(campaign: Campaign, views: dict[str, LocaleView], record: dict |
 <body>
 <header>
 <h1>Legal review: {e(campaign.brand_name)} <code>{e(campaign.id)}</code></h1>
-<p>Every consent label, the summary, the opt-out instruction and the full privacy notice, exactly as
-the site renders them, per locale side by side. Each hash is the SHA-256 of the normalised text; the
+<p>Every consent label, the summary, the opt-out instruction, the full privacy notice, the messages,
+the WhatsApp template and the thanks, confirm and withdraw pages, exactly as the site renders them,
+per locale side by side. Each hash is the SHA-256 of the normalised text; the
 notice hash is the notice version in the page footer and in every consent record.</p>
 <p>{state}</p>
 <p>To approve these texts: <code>optin approve {e(campaign.id)} --by "Your Name"</code>.</p>
 {_overview(campaign, views, items)}
+{_archive_html(campaign)}
 </header>
 <main>
 {''.join(sections)}
@@ -221,8 +237,9 @@ notice hash is the notice version in the page footer and in every consent record
 """
 
 
-def render_markdown(campaign: Campaign, views: dict[str, LocaleView], record: dict | None) -> str:
-    items = collect(campaign, views, record)
+def render_markdown(campaign: Campaign, views: dict[str, LocaleView], texts: dict[str, dict[str, LegalText]],
+                    record: dict | None) -> str:
+    items = collect(campaign, texts, record)
     c = counts(items)
     out = [f"# Legal review: {campaign.brand_name} ({campaign.id})", ""]
     out.append(f"Approval file {approval.lock_path(campaign).name}: "
@@ -230,6 +247,13 @@ def render_markdown(campaign: Campaign, views: dict[str, LocaleView], record: di
                   if record else "none yet."))
     out += ["", "| locale | notice version | wording version |", "| --- | --- | --- |"]
     out += [f"| {lang} | `{v.notice_version}` | `{v.wording_version}` |" for lang, v in views.items()]
+    rows = archive.listing(campaign)
+    out += ["", f"Published versions (campaigns/{campaign.id}.notices/published.json):" if rows else
+            "Nothing published yet: only `optin build --strict` into the project's out_dir publishes."]
+    if rows:
+        out += ["", "| locale | kind | version | first published | approved by |", "| --- | --- | --- | --- | --- |"]
+        out += [f"| {r['locale']} | {r['kind'].split('_')[0]} | `{r['version']}` | "
+                f"{r['first_published'] or 'before the publish log'} | {r['approved_by'] or '?'} |" for r in rows]
     for lang in views:
         out += ["", f"## {lang}: {language_name(lang)}"]
         for key, entries in items.items():
@@ -244,11 +268,12 @@ def render_markdown(campaign: Campaign, views: dict[str, LocaleView], record: di
     return "\n".join(out) + "\n"
 
 
-def write(campaign: Campaign, views: dict[str, LocaleView], out_dir: Path) -> tuple[Path, Path, dict]:
+def write(campaign: Campaign, views: dict[str, LocaleView], texts: dict[str, dict[str, LegalText]],
+          out_dir: Path) -> tuple[Path, Path, dict]:
     """Write <out_dir>/<id>.html and .md; return both paths and the status counts."""
     record = approval.load(campaign)
     out_dir.mkdir(parents=True, exist_ok=True)
     page, text = out_dir / f"{campaign.id}.html", out_dir / f"{campaign.id}.md"
-    page.write_text(render_html(campaign, views, record), encoding="utf-8")
-    text.write_text(render_markdown(campaign, views, record), encoding="utf-8")
-    return page, text, counts(collect(campaign, views, record))
+    page.write_text(render_html(campaign, views, texts, record), encoding="utf-8")
+    text.write_text(render_markdown(campaign, views, texts, record), encoding="utf-8")
+    return page, text, counts(collect(campaign, texts, record))
