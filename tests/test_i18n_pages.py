@@ -6,6 +6,7 @@ s.7(3), and the language switcher's link to English) are left out."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from html.parser import HTMLParser
 
@@ -154,3 +155,41 @@ def test_malay_pages_carry_english_marked_as_such(site):
     html = (site.out_dir / "kedai-harmoni" / "ms" / "privacy.html").read_text(encoding="utf-8")
     assert 'lang="en"' in html and "Privacy notice: messages from Kedai Harmoni" in html
     assert "Notis privasi: mesej daripada Kedai Harmoni" in html
+
+
+def _text(site, campaign: str, lang: str, name: str) -> str:
+    return " ".join((site.out_dir / campaign / lang / name).read_text(encoding="utf-8").split())
+
+
+def test_native_review_fixes_are_on_the_pages(site):
+    de = _text(site, "nordlys-sko", "de", "privacy.html")
+    assert "Kontakt zur bzw. zum Datenschutzbeauftragten: Kari Nordmann" in de, "a neutral DPO label"
+    assert "Datenschutzbeauftragter:" not in de
+    complaint = de[de.index('id="complaint"'):de.index('id="requirement"')]
+    assert complaint.count("Aufsichtsbehörde") == 1 and "insbesondere" not in complaint
+    assert "Sie sollte so aussehen" not in _text(site, "nordlys-sko", "de", "index.html")
+    for page in (site.out_dir / "nordlys-sko" / "nb").glob("*.html"):
+        assert "slått på" not in page.read_text(encoding="utf-8"), page.name
+    assert "Ingenting blir aktivert før du bekrefter." in _text(site, "nordlys-sko", "nb", "thanks.html")
+    labels = re.findall(r'<label for="purpose-[^"]+">(.*?)</label>', _text(site, "kedai-harmoni", "nb", "index.html"))
+    assert "tilbud og nye varer" in labels[0] and sum("nyheter" in label for label in labels) == 1, labels
+    assert "Volver al formulario" in _text(site, "nordlys-sko", "es", "thanks.html")
+    assert "Volver a la suscripción" not in _text(site, "nordlys-sko", "es", "privacy.html")
+    messages = json.loads((site.out_dir / "nordlys-sko" / "messages.json").read_text(encoding="utf-8"))
+    assert "- SMS: responde UNSUB" in messages["es"]["whatsapp"]["confirmation"]
+    assert "Mensajes de SMS" not in json.dumps(messages, ensure_ascii=False)
+    ms = _text(site, "kedai-harmoni", "ms", "index.html")
+    assert "anda boleh menandakan satu, beberapa atau tiada satu pun" in ms and "tidak satu pun" not in ms
+    privacy_ms = _text(site, "kedai-harmoni", "ms", "privacy.html")
+    assert "atas asas apa" in privacy_ms and "atas dasar" not in privacy_ms
+    assert "Didn't get anything?" in _text(site, "nordlys-sko", "en", "thanks.html")
+    confirm = _text(site, "nordlys-sko", "en", "confirm.html")
+    assert "withdrawal page</a>" in confirm and "withdraw page" not in confirm
+
+
+def test_the_example_code_does_not_wrap_at_its_hyphen(site):
+    from generator.project import package_data
+    for lang in ("en", "nb", "de", "ms", "es"):
+        assert '<span class="nowrap">K7QF-2M9X</span>' in _text(site, "nordlys-sko", lang, "confirm.html"), lang
+    css = (package_data("themes") / "default" / "static" / "style.css").read_text(encoding="utf-8")
+    assert re.search(r"\.nowrap\s*\{\s*white-space:\s*nowrap;", css)

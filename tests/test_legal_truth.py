@@ -251,3 +251,252 @@ def test_retention_settings_are_on_the_campaign_model_with_defaults(tmp_path):
     path = campaign(tmp_path)
     loaded, found = load(path, projects.project(tmp_path))
     assert not found and (loaded.unconfirmed_days, loaded.proof_years) == (30, 3)
+
+
+# --- legal basis per processing operation ---------------------------------------------------------
+
+def test_each_processing_operation_has_its_own_basis(tmp_path):
+    text = section(tmp_path, "purposes")
+    assert "Legal basis: your consent (GDPR Article 6(1)(a))" in text
+    assert "One message asking you to confirm your sign-up" in text
+    assert "Legal basis: our legitimate interest in these checks (GDPR Article 6(1)(f))" in text
+    assert "our legal obligation to be able to prove your consent (GDPR Article 6(1)(c) with Article 7(1))" in text
+    assert "once your consent has ended, our legitimate interest in defending legal claims (GDPR Article 6(1)(f))" in text
+    assert "network (IP) address" in text and "deleted after at most one hour" in text
+    assert "our legitimate interest in protecting our form and the people whose numbers or addresses someone " \
+           "else might enter (GDPR Article 6(1)(f))" in text
+    # Art. 7(1) is never cited as if it were a basis of its own
+    assert text.count("7(1)") == text.count("6(1)(c) with Article 7(1)") == 1
+    assert "We collect only what the messages you tick need: your mobile number and your email address" in text
+
+
+def test_malaysian_controller_cites_the_pdpa_and_the_2013_regulations(tmp_path):
+    path = campaign(tmp_path, country="MY", locales="[ms]", providers=MY_PROVIDERS)
+    build(projects.project(tmp_path), [path], tmp_path / "site")
+    page = (tmp_path / "site" / "truth" / "ms" / "privacy.html").read_text(encoding="utf-8")
+    ms, en = re.findall(r'<article class="notice"[^>]*>(.*?)</article>', page, re.S)
+    en_purposes = notices.normalise(notices.sections(en)["en-purposes"])
+    assert "Legal basis: your consent (Personal Data Protection Act 2010, section 6(1))" in en_purposes
+    assert "Personal Data Protection Regulations 2013, which require us to record your consent and keep " \
+           "that record (regulation 3(1))" in en_purposes
+    assert "GDPR" not in en_purposes, "no GDPR basis where the GDPR does not apply"
+    ms_purposes = notices.normalise(notices.sections(ms)["purposes"])
+    assert "seksyen 6(1) Akta Perlindungan Data Peribadi 2010" in ms_purposes
+    assert "Peraturan-Peraturan Perlindungan Data Peribadi 2013" in ms_purposes and "GDPR" not in ms_purposes
+
+
+# --- PDPA (as amended 2024) for a Malaysian controller ------------------------------------------
+
+DPO = """\
+  phone: "+60 3-2000 0000"
+  dpo: {name: Nur Aisyah, email: dpo@example.com}
+"""
+
+
+def test_pdpa_rights_with_their_sections_and_gdpr_rights_only_as_an_extra(tmp_path):
+    path = campaign(tmp_path, country="MY", locales="[ms]", providers=MY_PROVIDERS, controller_extra=DPO)
+    build(projects.project(tmp_path), [path], tmp_path / "site")
+    page = (tmp_path / "site" / "truth" / "ms" / "privacy.html").read_text(encoding="utf-8")
+    assert "pengguna data" not in page and "pengawal data di bawah Akta Perlindungan Data Peribadi 2010" in page
+    ms, en = re.findall(r'<article class="notice"[^>]*>(.*?)</article>', page, re.S)
+    rights = notices.normalise(notices.sections(en)["en-rights"])
+    for right in ("(section 30)", "(section 34)", "(section 38; see below)", "substantial damage or distress "
+                  "(section 42)", "(data portability, section 43A)"):
+        assert right in rights, right
+    assert "Direct marketing: you can at any time ask us in writing to stop processing your data for direct " \
+           "marketing, and we then stop (section 43)" in rights
+    assert "Article 15" not in rights and "Beyond what the Act requires, we also erase your data" in rights
+    # s.7(1)(d) enquiries and complaints, in both halves; s.12A DPO
+    assert "For enquiries or complaints about your personal data, and to use these rights, contact our data " \
+           "protection officer at dpo@example.com or by telephone on +60 3-2000 0000" in rights
+    assert "Untuk sebarang pertanyaan atau aduan tentang data peribadi anda" in notices.normalise(ms)
+    assert "+60 3-2000 0000" in notices.normalise(notices.sections(ms)["rights"])
+    assert "Data protection officer (section 12A of the Act): Nur Aisyah" in notices.normalise(en)
+    assert "Pegawai perlindungan data (seksyen 12A Akta): Nur Aisyah" in notices.normalise(ms)
+    # s.7(1)(a): the personal data collected
+    assert "Kami hanya mengumpul apa yang diperlukan oleh mesej yang anda tandakan: nombor telefon bimbit anda " \
+           "dan alamat e-mel anda" in notices.normalise(ms)
+
+
+def test_gdpr_layer_lists_the_gdpr_rights_and_bases_next_to_the_pdpa_ones(tmp_path):
+    providers = MY_PROVIDERS.replace('country: US}', 'country: US, transfer: dpf}')
+    kw = dict(lang="nb", country="MY", locales="[ms, nb]", providers=providers, controller_extra=REP)
+    rights = section(tmp_path, "rights", **kw)
+    assert "(dataportabilitet, paragraf 43A)" in rights and "Er du i EØS, har du etter personvernforordningen også rett til å" in rights
+    assert "(artikkel 17)" in rights and "personvernforordningen artikkel 21 nr. 2 og 3" in rights
+    purposes = section(tmp_path, "purposes", **kw)
+    assert "i EØS vår berettigede interesse i disse kontrollene (personvernforordningen artikkel 6 nr. 1 bokstav f)" \
+        in purposes
+    gdpr = section(tmp_path, "gdpr", **kw)
+    assert "behandlingsgrunnlaget er samtykket ditt" not in gdpr and "for hver bruk av opplysningene" in gdpr
+
+
+def test_every_page_of_a_malaysian_controller_links_the_notice_in_malay_and_english(tmp_path):
+    providers = MY_PROVIDERS.replace('country: US}', 'country: US, transfer: dpf}')
+    path = campaign(tmp_path, country="MY", locales="[ms, en, nb]", providers=providers, controller_extra=REP)
+    build(projects.project(tmp_path), [path], tmp_path / "site")
+    site = tmp_path / "site" / "truth"
+    for lang, wanted in (("nb", ['href="../ms/privacy.html"', 'href="../en/privacy.html"']),
+                         ("en", ['href="../ms/privacy.html"'])):
+        for name in ("index.html", "confirm.html"):
+            html = (site / lang / name).read_text(encoding="utf-8")
+            links = re.search(r'<p class="bilingual-notice">(.*?)</p>', html, re.S)
+            assert links, (lang, name)
+            assert html.index("bilingual-notice") < html.index('<fieldset class="purposes"'), "before the boxes"
+            assert all(w in links.group(1) for w in wanted), (lang, name, links.group(1))
+            assert '<a href="../ms/privacy.html" rel="alternate" lang="ms" hreflang="ms">Notis privasi dalam ' \
+                   'Bahasa Malaysia</a>' in links.group(1)
+    assert 'lang="en" hreflang="en">Privacy notice in English</a>' in (site / "nb" / "index.html").read_text()
+    assert "bilingual-notice" not in (site / "ms" / "index.html").read_text(encoding="utf-8"), "shows both"
+
+
+def test_a_malaysian_controller_without_a_malay_locale_fails_naming_the_key(tmp_path):
+    found = problems(tmp_path, country="MY", locales="[en]", providers=MY_PROVIDERS)
+    assert any("locales" in p and "s.7(3)" in p and "add ms" in p for p in found), found
+
+
+# --- smaller points -------------------------------------------------------------------------------
+
+def test_the_right_to_object_to_direct_marketing_stands_apart(tmp_path):
+    path = campaign(tmp_path)
+    build(projects.project(tmp_path), [path], tmp_path / "site")
+    page = (tmp_path / "site" / "truth" / "en" / "privacy.html").read_text(encoding="utf-8")
+    rights = notices.sections(re.findall(r'<article class="notice"[^>]*>(.*?)</article>', page, re.S)[0])["rights"]
+    assert re.search(r'<p class="item-object-marketing"><strong>Direct marketing:</strong> you can object at any '
+                     r'time to the use of your data for direct marketing, and we then stop it \(GDPR Article '
+                     r'21\(2\) and \(3\)\)\.</p>', rights), rights
+
+
+@pytest.mark.parametrize("country, lang, extra, expected", [
+    ("NO", "en", "", "You can sign up yourself from the age of 13, the age set in Norway for consent to online "
+                     "services (GDPR Article 8)."),
+    ("ES", "es", "", "Puedes suscribirte a partir de los 14 años, la edad fijada en España para consentir "
+                     "servicios en línea (artículo 8 del RGPD)."),
+    ("DE\n  state: BY", "de", "", "Sie können sich ab 16 Jahren selbst anmelden; das ist die in Deutschland "
+                                  "geltende Altersgrenze für die Einwilligung in Online-Dienste (Art. 8 DSGVO)."),
+    ("NO", "en", "minimum_age: 18\n", "You can sign up yourself from the age of 18. If you are younger"),
+])
+def test_age_statement_per_jurisdiction_and_configurable(tmp_path, country, lang, extra, expected):
+    locales = f"[{lang}]" if lang != "en" else "[en]"
+    text = section(tmp_path, "requirement", lang=lang, country=country, locales=locales, extra=extra)
+    assert expected in text, text
+    if extra:
+        assert "Norway" not in text, "a campaign's own age is not presented as the national one"
+
+
+def test_malaysian_age_is_18_with_a_parent_or_guardian(tmp_path):
+    path = campaign(tmp_path, country="MY", locales="[ms]", providers=MY_PROVIDERS)
+    build(projects.project(tmp_path), [path], tmp_path / "site")
+    page = notices.normalise((tmp_path / "site" / "truth" / "ms" / "privacy.html").read_text(encoding="utf-8"))
+    assert "You can sign up yourself from the age of 18; for anyone under 18, a parent or guardian would have " \
+           "to consent" in page
+    assert "Anda boleh mendaftar sendiri mulai umur 18 tahun" in page
+    signup = notices.normalise((tmp_path / "site" / "truth" / "ms" / "index.html").read_text(encoding="utf-8"))
+    assert "Anda boleh mendaftar mulai umur 18 tahun." in signup and "You can sign up from the age of 18." in signup
+
+
+def test_country_names_in_addresses_are_in_the_page_language(tmp_path):
+    norge = "  address: Bryggen 3, 5003 Bergen\n"
+    edit = dict(controller_extra="  dpo: {name: Kari, email: dpo@example.com, address: 'Gate 1, Oslo', "
+                                 "country: NO}\n")
+    path = campaign(tmp_path, locales="[nb, en, de, es]", **edit)
+    path.write_text(path.read_text(encoding="utf-8").replace(norge, "  address: Bryggen 3, 5003 Bergen, Norge\n"),
+                    encoding="utf-8")
+    build(projects.project(tmp_path), [path], tmp_path / "site")
+    for lang, name in (("nb", "Norge"), ("en", "Norway"), ("de", "Norwegen"), ("es", "Noruega")):
+        page = (tmp_path / "site" / "truth" / lang / "privacy.html").read_text(encoding="utf-8")
+        text = notices.normalise(notices.sections(re.findall(r'<article[^>]*>(.*?)</article>', page, re.S)[0])
+                                 ["controller"])
+        assert f"Bryggen 3, 5003 Bergen, {name}," in text and f"Gate 1, Oslo, {name}" in text, (lang, text)
+        if lang != "nb":
+            assert "Norge" not in text
+
+
+def test_an_address_ending_in_another_country_fails_naming_the_key(tmp_path):
+    path = campaign(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace("5003 Bergen\n", "5003 Bergen, Sweden\n"),
+                    encoding="utf-8")
+    with pytest.raises(CampaignError) as err:
+        build(projects.project(tmp_path), [path], tmp_path / "site")
+    assert any(p.key == "controller.address" and "(SE)" in p.message and "(NO)" in p.message
+               for p in err.value.problems), err.value.problems
+
+
+def test_recipient_list_labels_are_capitalised(tmp_path):
+    text = section(tmp_path, "recipients", providers="  email: {name: Brevo SAS, country: FR}\n")
+    assert "Email: Brevo SAS" in text and "email: Brevo" not in text
+
+
+def test_spanish_marketing_prefix_per_country_and_page_language(tmp_path):
+    import json
+    path = campaign(tmp_path, country="ES", locales="[es, en]")
+    build(projects.project(tmp_path), [path], tmp_path / "site")
+    data = json.loads((tmp_path / "site" / "truth" / "marketing.json").read_text(encoding="utf-8"))
+    assert data["prefix"] == {"es": "Publi", "en": "Publi"}, "a Spanish controller labels every locale (LSSI art. 20)"
+    messages = json.loads((tmp_path / "site" / "truth" / "messages.json").read_text(encoding="utf-8"))
+    assert not messages["es"]["whatsapp"]["confirmation"].startswith("Publi"), "a confirmation is no advertising"
+    path = campaign(tmp_path, country="NO", locales="[nb, es]")
+    build(projects.project(tmp_path), [path], tmp_path / "site2")
+    data = json.loads((tmp_path / "site2" / "truth" / "marketing.json").read_text(encoding="utf-8"))
+    assert data["prefix"] == {"nb": "", "es": "Publi"}
+    path = campaign(tmp_path, country="NO", locales="[nb, es]", extra="marketing_prefix: {es: Publicidad}\n")
+    build(projects.project(tmp_path), [path], tmp_path / "site3")
+    data = json.loads((tmp_path / "site3" / "truth" / "marketing.json").read_text(encoding="utf-8"))
+    assert data["prefix"] == {"nb": "", "es": "Publicidad"}
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ("", "A message already on its way may still arrive within the next 24 hours; after that, you get no more of "
+         "these messages."),
+    ("stop_within_hours: 2\n", "may still arrive within the next 2 hours"),
+    ("stop_within_hours: 0\n", "we have recorded just now that these messages must stop: no further messages "
+                               "will be sent."),
+])
+def test_withdraw_page_says_what_happens_and_by_when(tmp_path, extra, expected):
+    path = campaign(tmp_path, extra=extra)
+    build(projects.project(tmp_path), [path], tmp_path / "site")
+    html = (tmp_path / "site" / "truth" / "en" / "withdraw.html").read_text(encoding="utf-8")
+    done = notices.normalise(re.search(r'<div id="withdrawn".*?</div>', html, re.S).group(0))
+    assert done.startswith("Done: your withdrawal is recorded.") and expected in done, done
+    assert "these messages are stopped" not in html
+
+
+def test_a_page_in_an_ambiguous_language_asks_for_the_country_code(tmp_path):
+    path = campaign(tmp_path, locales="[nb, en, de]")
+    build(projects.project(tmp_path), [path], tmp_path / "site")
+    for lang, code, hint in (("nb", "47", "Hvis du utelater den, bruker vi +47."),
+                             ("en", "", "Start with + and your country code, for example +47."),
+                             ("de", "", "Beginnen Sie mit + und der Ländervorwahl, zum Beispiel +47.")):
+        for name in ("index.html", "withdraw.html"):
+            html = (tmp_path / "site" / "truth" / lang / name).read_text(encoding="utf-8")
+            assert f'<input type="hidden" name="country_code" value="{code}">' in html, (lang, name)
+            assert hint in html, (lang, name)
+        assert f'data-calling-code="{code}"' in (tmp_path / "site" / "truth" / lang / "index.html").read_text()
+
+
+def test_the_receiver_gives_no_default_code_when_the_page_sent_none(tmp_path):
+    from support.receiver import Rx
+    from generator.receiver.contacts import phone_e164
+    from generator.site.views import resolve
+    rx = Rx(tmp_path / "ledger.sqlite")
+    view = resolve(rx.app.campaigns["nordlys-sko"], "en", rx.project.locales)
+    body = {"campaign": "nordlys-sko", "locale": "en", "purposes": ["offers"], "phone": "912 34 567",
+            "notice_version": view.notice_version, "wording_version": view.wording_version}
+    refused = rx.post("submit", {**body, "country_code": ""})
+    assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_phone"
+    assert rx.post("submit", {**body, "country_code": "", "phone": "+47 912 34 567"}).status_code == 202
+    assert rx.sent[-1].recipient == "+4791234567"
+    # a client that sends no code at all (an API call, the command line) still gets the campaign's
+    assert phone_e164("912 34 567", None, "NO") == "+4791234567" and phone_e164("912 34 567", "0", "NO") is None
+
+
+def test_server_side_errors_have_their_own_heading(tmp_path):
+    from support.receiver import FORM, NAV, NOTICE, WORDING, Rx
+    from generator.receiver.ratelimit import Limit, Limits
+    rx = Rx(tmp_path / "ledger.sqlite", limits=Limits(per_address=Limit(1, 600)))
+    form = f"campaign=nordlys-sko&locale=en&purposes=offers&phone=12&notice_version={NOTICE}&wording_version={WORDING}"
+    first = rx.post("submit", form, FORM, **NAV).get_data(as_text=True)
+    assert "<h1>Please check your details</h1>" in first and 'data-error="invalid_phone"' in first
+    limited = rx.post("submit", form, FORM, **NAV).get_data(as_text=True)
+    assert 'data-error="rate_limited"' in limited, limited
+    assert "<h1>Too many attempts</h1>" in limited and "Please check your details" not in limited

@@ -64,9 +64,9 @@ def test_placeholders_survive_translation(built, cid):
     for lang, channels in read(out, cid, "messages.json").items():
         for channel, msgs in channels.items():
             body = msgs[texts.CONFIRMATION]
-            for name in ("link", "code", "duration"):
+            for name in ("link", "code", "duration", "stop_url"):
                 assert body.count("{" + name + "}") == 1, (lang, channel, name)
-            assert set(re.findall(r"\{(\w+)\}", body)) == {"link", "code", "duration"}
+            assert set(re.findall(r"\{(\w+)\}", body)) == {"link", "code", "duration", "stop_url"}
             assert f"{campaign.base_url}/{cid}/{lang}/withdraw.html" in body
             assert set(re.findall(r"\{(\w+)\}", msgs[texts.SUBSCRIBED_MESSAGE])) == set()
         if "whatsapp" in channels:
@@ -107,9 +107,11 @@ def test_the_receiver_sends_the_text_the_build_wrote(built):
         ids = [p.id for p in campaign.purposes]
         link, code = "https://x.example/c?t=abc&p=offers,order_updates", "AB12-CD34"
         withdraw = f"{campaign.base_url}/nordlys-sko/{lang}/withdraw.html"
+        stop = "https://x.example/api/unsubscribe?t=" + "s" * 43
         sent = confirmation(project.locales.translations(lang), campaign, lang, ["whatsapp", "sms"], "+4790000000",
-                            ids, link, code, withdraw, 48)
-        values = {"link": link, "code": code, "duration": texts.duration(48, lang), "withdraw_url": withdraw}
+                            ids, link, code, withdraw, 48, stop_url=stop)
+        values = {"link": link, "code": code, "duration": texts.duration(48, lang), "withdraw_url": withdraw,
+                  "stop_url": stop}
         assert sent.body == texts.fill(data[lang]["whatsapp"][texts.CONFIRMATION], values)
 
 
@@ -128,8 +130,8 @@ def test_whatsapp_templates_validate_against_the_schema(built, cid):
         assert req["name"] == cid.replace("-", "_") + "_confirmation" and req["category"] == "UTILITY"
         parts = {c["type"]: c for c in req["components"]}
         body = parts["BODY"]
-        assert re.findall(r"\{\{(\d+)\}\}", body["text"]) == ["1", "2", "3"]
-        assert len(body["example"]["body_text"][0]) == 3
+        assert re.findall(r"\{\{(\d+)\}\}", body["text"]) == ["1", "2", "3", "4"]  # link, code, duration, stop_url
+        assert len(body["example"]["body_text"][0]) == 4
         if "FOOTER" in parts:
             assert len(parts["FOOTER"]["text"]) <= 60 and parts["FOOTER"]["text"] not in body["text"]
         [button] = parts["BUTTONS"]["buttons"]
@@ -203,11 +205,11 @@ def test_no_templates_without_whatsapp_or_without_base_url(built, tmp_path):
 def test_an_sms_over_the_segment_limit_warns(built, tmp_path):
     project, _, campaigns = built
     warnings = texts.write_messages(campaigns["nordlys-sko"], project.locales, tmp_path)
-    # the confirmation request is about 600-700 characters: 5 GSM-7 segments; Spanish has
-    # á, í, ó, ú, which GSM-7 lacks, so it goes as UCS-2
+    # the confirmation request is about 700-800 characters (with the recipient's own withdraw
+    # link): 6 GSM-7 segments; Spanish has á, í, ó, ú, which GSM-7 lacks, so it goes as UCS-2
     [confirm] = [w for w in warnings if "SMS confirmation" in w]
     assert f"more than {texts.MAX_SMS_SEGMENTS} segments" in confirm
-    assert "nb 5 GSM-7" in confirm and re.search(r"es \d+ UCS-2 because of [óíáú]+", confirm)
+    assert "nb 6 GSM-7" in confirm and re.search(r"es \d+ UCS-2 because of [óíáú]+", confirm)
     assert texts.sms_warnings(campaigns["nordlys-sko"], read(tmp_path, "nordlys-sko", "messages.json"),
                               limit=20) == []
     assert texts.write_messages(campaigns["kedai-harmoni"], project.locales, tmp_path) == []  # no SMS

@@ -21,7 +21,8 @@ def publish_warnings(campaign: Campaign) -> list[str]:
             str(campaign.source), None, "base_url",
             f"not set: without JavaScript the forms send {urlsplit(public[0]).netloc} a site-root return "
             f"address (success_url {example}); only the bundled receiver resolves that (against the "
-            "page's Origin), other endpoints may not, and it is wrong when the site is in a subfolder",
+            "page's Origin), other endpoints may not, and it is wrong when the site is in a subfolder; "
+            "and no QR codes, posters or embed snippets are written (they need the public address)",
             "set `base_url:` to the public https URL the site is published at")))
     for channel in campaign.defaulted:
         if channel in campaign.channels:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.campaign import colors
+from generator.campaign import colors, contact_card
 from generator.campaign import transfers, vocab
 from generator.campaign import landing
 from generator.errors import CampaignError, Problem
@@ -23,6 +23,7 @@ class Contact:
     name: str
     email: str
     address: str = ""
+    country: str = ""  # of the address: named in each page's language
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Controller:
     phone: str = ""
     dpo: Contact | None = None
     representative: Contact | None = None
+    country: str = ""  # of the address (jurisdiction.country)
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,12 @@ class Campaign:
     # `proof_years` after it ends, to defend legal claims (GDPR Art. 17(3)(e)).
     unconfirmed_days: int = vocab.DEFAULT_UNCONFIRMED_DAYS
     proof_years: int = vocab.DEFAULT_PROOF_YEARS
+    minimum_age: int = vocab.DEFAULT_MINIMUM_AGE  # stated on the pages (GDPR Art. 8; PDPA: 18)
+    stop_within_hours: int = vocab.DEFAULT_STOP_WITHIN_HOURS  # the withdraw page's promise
+    marketing_prefix: dict[str, str] = field(default_factory=dict)  # locale -> word (LSSI art. 20)
+    whatsapp_number: str = ""  # E.164; the pages offer it as a contact card (contact_card.py)
     defaulted: tuple[str, ...] = ()  # channels whose provider is optin's default, not the campaign's
+    legal_facts: dict = field(default_factory=dict)  # `record:` and `dpia:` as given, for legal/record, dpia
     id_line: int = field(default=1, compare=False)  # line of `id:` in the source, for errors
     page: landing.Page = field(default_factory=landing.Page, compare=False)  # `page:` copy (landing.py)
 
@@ -173,7 +180,7 @@ class Campaign:
 def _contact(data: dict | None) -> Contact | None:
     if not data:
         return None
-    return Contact(data["name"], data["email"], data.get("address", ""))
+    return Contact(data["name"], data["email"], data.get("address", ""), data.get("country", ""))
 
 
 def _keywords(campaign_data: dict, country: str, locales: tuple[str, ...]) -> dict:
@@ -233,7 +240,7 @@ def _build(data: dict, path: Path, id_line: int, default_theme: str) -> Campaign
         logo=(path.parent / brand["logo"]).resolve() if brand.get("logo") else None,
         colors={**colors.DEFAULTS, **brand.get("colors", {})},
         controller=Controller(ctrl["name"], ctrl["address"], ctrl["email"], ctrl.get("phone", ""),
-                              _contact(ctrl.get("dpo")), _contact(ctrl.get("representative"))),
+                              _contact(ctrl.get("dpo")), _contact(ctrl.get("representative")), country),
         country=country, authority=_authority(data), locales=locales,
         default_locale=data.get("default_locale", locales[0]),
         base_url=data.get("base_url", "").rstrip("/"),
@@ -242,7 +249,12 @@ def _build(data: dict, path: Path, id_line: int, default_theme: str) -> Campaign
         notice_extra=dict(data.get("notice", {})), theme=data.get("theme", default_theme),
         unconfirmed_days=data.get("unconfirmed_days", vocab.DEFAULT_UNCONFIRMED_DAYS),
         proof_years=data.get("proof_years", vocab.DEFAULT_PROOF_YEARS),
+        minimum_age=data.get("minimum_age", vocab.MINIMUM_AGE.get(country, vocab.DEFAULT_MINIMUM_AGE)),
+        stop_within_hours=data.get("stop_within_hours", vocab.DEFAULT_STOP_WITHIN_HOURS),
+        marketing_prefix=vocab.marketing_prefixes(data.get("marketing_prefix"), country, locales),
         defaulted=tuple(k for k in vocab.DEFAULT_PROVIDERS if k not in given),
+        whatsapp_number=contact_card.e164(data.get("whatsapp_number", ""), country) if data.get("whatsapp_number") else "",
+        legal_facts={key: dict(data.get(key, {})) for key in ("record", "dpia")},
         id_line=id_line,
     )
 
@@ -260,12 +272,13 @@ def load(path: Path | str, project: Project) -> tuple[Campaign | None, list[Prob
     return landing.attach(campaign, source.data, project.root), []
 
 
-def load_all(paths: list[Path], project: Project) -> list[Campaign]:
-    """Load several campaigns; raise one CampaignError listing every problem in every file."""
+def load_all(paths: list[Path], project: Project, load_one=load) -> list[Campaign]:
+    """Load several campaigns; raise one CampaignError listing every problem in every file.
+    `load_one` stands in for `load` (the build cache answers for unchanged files)."""
     campaigns, problems = [], []
     first_seen: dict[str, Path] = {}
     for path in paths:
-        campaign, found = load(path, project)
+        campaign, found = load_one(path, project)
         problems += found
         if campaign is None:
             continue

@@ -1,12 +1,15 @@
 """`optin new NAME` and `optin init`: a commented starter campaign that builds as it is, and a
-new project around it."""
+new project around it; and the check that a campaign no longer carries the starter's
+placeholders (a warning on every build, an error with `--strict`)."""
 from __future__ import annotations
 
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from generator.errors import OptinError
+from generator.campaign.source import read_path
+from generator.errors import OptinError, Problem
 
 STARTER = """\
 # yaml-language-server: $schema={schema}
@@ -55,6 +58,44 @@ purposes:                       # one unticked checkbox each; never bundled
 # providers:
 #   sms: {{name: Example SMS Gateway, country: IE}}
 """
+
+
+# The starter's made-up values (the STARTER text above) and the domains reserved for examples
+# (RFC 2606): a campaign still holding one is not ready to publish.
+PLACEHOLDERS = {
+    ("brand", "name"): "Example Shop",
+    ("controller", "name"): "Example Shop Ltd",
+    ("controller", "address"): "1 Example Street, Dublin, Ireland",
+}
+EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")
+
+
+def _example_host(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    return any(host == d or host.endswith("." + d) for d in EXAMPLE_DOMAINS)
+
+
+def placeholder_warnings(campaign) -> list[str]:
+    """One line per starter placeholder still in the campaign (file, line, key, how to fix)."""
+    found: list[tuple[tuple, str, str]] = []
+    values = {("brand", "name"): campaign.brand_name, ("controller", "name"): campaign.controller.name,
+              ("controller", "address"): campaign.controller.address}
+    for key, placeholder in PLACEHOLDERS.items():
+        if values[key].strip() == placeholder or (key[1] == "address" and "Example Street" in values[key]):
+            found.append((key, f"still the starter's placeholder {placeholder!r}", "write your business's own"))
+    if _example_host(campaign.controller.email.rpartition("@")[2]):
+        found.append((("controller", "email"), (f"{campaign.controller.email!r} is a placeholder address "
+                      "(example.com and its like are reserved for examples)"), "write the address people can write to"))
+    for name in ("submit", "confirm", "withdraw"):
+        url = getattr(campaign.endpoints, name)
+        if _example_host(urlsplit(url).hostname or ""):
+            found.append((("endpoints", name), f"{url!r} is a placeholder address: no form would arrive",
+                          "write your receiver's https URL (docs/operator.md)"))
+    if not found:
+        return []
+    source, _problems = read_path(campaign.source)
+    return [str(Problem(str(campaign.source), source.line(key) if source else None, ".".join(key), message, hint))
+            for key, message, hint in found]
 
 
 GITIGNORE = """\

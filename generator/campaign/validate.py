@@ -13,7 +13,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from generator.campaign import colors, safety, transfers, vocab
+from generator.campaign import colors, contact_card, safety, transfers, vocab
 from generator.campaign import landing  # `page:`: the landing-page copy
 from generator.campaign.source import Source, key_name
 from generator.errors import Problem
@@ -185,6 +185,14 @@ def _semantic(data: dict, source: Source, path: Path, project: Project) -> list[
                                f"no supervisory authority is known for {country}",
                                "add `authority: {name: …, url: https://…}` under jurisdiction"))
     out += transfers.check(data, file, line)
+    out += contact_card.problems(data, file, line)
+    out += _addresses(data, country, file, line)
+    if country == "MY" and isinstance(data.get("locales"), list) and "ms" not in data["locales"]:
+        out.append(Problem(file, line(("locales",)), "locales",
+                           "a Malaysian controller gives its notice in Bahasa Malaysia and English "
+                           "(PDPA 2010 s.7(3)); without an ms locale no page has it in Bahasa Malaysia",
+                           "add ms to locales (its pages show Bahasa Malaysia and English; every other "
+                           "locale's pages link them)"))
     if isinstance(country, str) and country not in vocab.EEA and not _dict(data.get("controller")).get("representative") \
             and transfers.gdpr_applies(country, [x for x in locales if isinstance(x, str)]):
         shown = ", ".join(x for x in locales if x.split("_")[0] in vocab.EEA_LANGUAGES)
@@ -203,6 +211,26 @@ def _semantic(data: dict, source: Source, path: Path, project: Project) -> list[
     theme = data.get("theme")
     if isinstance(theme, str) and theme:
         out += _theme(theme, file, line(("theme",)), project)
+    return out
+
+
+def _addresses(data: dict, country, file: str, line) -> list[Problem]:
+    """An address ending in a country other than its own would print a wrong country: the
+    pages name the country (jurisdiction.country, or a contact's `country:`) in their language."""
+    out = []
+    ctrl = _dict(data.get("controller"))
+    for path, own in ((("controller",), country), (("controller", "dpo"), None),
+                      (("controller", "representative"), None)):
+        where = _dict(ctrl.get(path[-1])) if len(path) > 1 else ctrl
+        address = where.get("address")
+        own = own if own is not None else where.get("country")
+        written = vocab.split_country(address)[1] if isinstance(address, str) else ""
+        if written and isinstance(own, str) and own and written != own:
+            key = ".".join(path + ("address",))
+            out.append(Problem(file, line(path + ("address",)), key,
+                               f"the address ends in another country ({written}) than its own ({own})",
+                               "leave the country out of the address: the pages add it in each language"
+                               + ("" if len(path) > 1 else " (from jurisdiction.country)")))
     return out
 
 

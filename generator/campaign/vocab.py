@@ -5,6 +5,8 @@ translated at render time through the locale's catalog.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 
 def N_(text: str) -> str:  # noqa: N802 - gettext marker convention
     return text
@@ -112,3 +114,52 @@ DEFAULT_PROVIDERS = {
 # shared opt-out word is UNSUB), so SMS in Norway defaults to "UNSUB".
 DEFAULT_OPT_OUT = {"whatsapp": "STOP", "sms": "STOP"}
 COUNTRY_OPT_OUT = {("sms", "NO"): "UNSUB", ("sms", "MY"): "BERHENTI", ("sms", "ES"): "BAJA"}
+
+# Age from which a person may consent on their own, by the controller's country (GDPR Art. 8 as
+# set nationally; Malaysia: under 18 only through a parent or guardian, PDP Regulations 2013).
+# `minimum_age:` in a campaign overrides it; elsewhere the GDPR's own default, 16.
+MINIMUM_AGE = {"NO": 13, "ES": 14, "DE": 16, "MY": 18}
+DEFAULT_MINIMUM_AGE = 16
+
+# How soon a withdrawal reaches every tool that sends the messages (the withdraw page promises
+# it; 0: at once). optin records it at once, but the marketing messages go out from the
+# business's own tools, which take the suppression list (`optin ledger suppression`).
+DEFAULT_STOP_WITHIN_HOURS = 24
+
+# Marketing messages must say they are advertising at the start: Spain, LSSI art. 20(1)
+# ("publicidad" or "publi"). By the controller's country for every locale, else by the page
+# language (Spanish pages reach people in Spain; the label costs nothing elsewhere);
+# `marketing_prefix:` overrides both.
+MARKETING_PREFIX = {"ES": "Publi"}
+MARKETING_PREFIX_LANGUAGE = {"es": "Publi"}
+
+
+def marketing_prefixes(given, country: str, locales) -> dict[str, str]:
+    """locale -> the word marketing messages start with ('' for none)."""
+    value = given if given is not None else MARKETING_PREFIX.get(country)
+    if value is None:
+        return {loc: MARKETING_PREFIX_LANGUAGE.get(loc.split("_")[0], "") for loc in locales}
+    return {loc: (value.get(loc, "") if isinstance(value, dict) else value) for loc in locales}
+
+# Languages whose country names a trailing address part may be written in (CLDR names).
+ADDRESS_LANGUAGES = ("en", "nb", "nn", "da", "sv", "de", "fr", "es", "it", "nl", "pt", "pl", "ms", "fi")
+
+
+def split_country(address: str) -> tuple[str, str]:
+    """('Storgata 12, 0155 Oslo', 'NO') for 'Storgata 12, 0155 Oslo, Norge': the last comma
+    part when it is a country's CLDR name in one of ADDRESS_LANGUAGES, else (address, '')."""
+    head, sep, tail = (address or "").rpartition(",")
+    code = _country_names().get(tail.strip().casefold()) if sep else None
+    return (head.rstrip(), code) if code else (address, "")
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    from babel import Locale
+
+    names: dict[str, str] = {}
+    for lang in ADDRESS_LANGUAGES:
+        for code, name in Locale.parse(lang).territories.items():
+            if len(code) == 2 and code.isalpha():
+                names.setdefault(name.casefold(), code)
+    return names

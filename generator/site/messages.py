@@ -4,8 +4,9 @@ keyword, in the campaign locale via the gettext catalogs.
 
 The receiver fills them in for one contact (generator.receiver.messages); the build writes
 them per campaign, locale and channel with named placeholders ({link}, {code}, {duration},
-{withdraw_url}) to site/<campaign>/messages.json, for whoever sets up the sender, and warns
-when an SMS would run past MAX_SMS_SEGMENTS.
+{withdraw_url}, {stop_url}: the recipient's own withdraw link) to site/<campaign>/messages.json,
+for whoever sets up the sender, and warns when an SMS would run past MAX_SMS_SEGMENTS.
+The code's lifetime (CODE_MINUTES) is fixed, so the texts state it as it is, not as a placeholder.
 """
 from __future__ import annotations
 
@@ -24,21 +25,28 @@ SUBJECT = N_("%(business)s: please confirm your sign-up")
 ASKED = N_("You asked to get messages from %(business)s:")
 LINK = N_("Confirm here: %(link)s")
 CODE = N_("Or type this code on the confirmation page: %(code)s")
-EXPIRES = N_("The link and the code expire in %(duration)s. Nothing is switched on until you confirm.")
+EXPIRES = N_("The link expires in %(duration)s and the code in %(code_duration)s. Nothing is switched on "
+             "until you confirm.")
 NOT_YOU = N_("If this was not you, ignore this message.")
 STOP_KEYWORD = N_("You can stop at any time: reply %(keyword)s to any message.")
 # A message covering channels with different keywords (WhatsApp STOPP, SMS UNSUB) lists each.
 STOP_INTRO = N_("You can stop at any time:")
 STOP_CHANNEL = N_("%(channel)s messages: reply %(keyword)s")
-STOP_PAGE = N_("Or use the withdraw page: %(url)s")
+STOP_PAGE = N_("Or use the withdrawal page: %(url)s")
+STOP_LINK = N_("Or stop without typing anything: %(url)s")  # the recipient's own withdraw link
 STOP_EMAIL = N_("Every email has an unsubscribe link.")
 # After the confirmation: what is now switched on, and how to stop it.
 SUBSCRIBED = N_("%(business)s: thank you, your sign-up is confirmed.")
 SUBSCRIBED_TO = N_("You will get:")
 # The answer to a reply with the opt-out keyword, on the channel it came in on.
 OPTED_OUT = N_("%(business)s: you are unsubscribed. You will get no more messages from us here.")
+# The notice after a withdrawal on the page or by link, to the contact concerned.
+WITHDRAWN_SUBJECT = N_("%(business)s: your consent was withdrawn")
+WITHDRAWN = N_("Your consent to these messages from %(business)s was withdrawn:")
+WITHDRAWN_NOT_YOU = N_("If this was not you, sign up again: %(url)s")
 
-PLACEHOLDERS = ("link", "code", "duration", "withdraw_url")
+PLACEHOLDERS = ("link", "code", "duration", "withdraw_url", "stop_url")
+CODE_MINUTES = 30  # how long a typed code works (the link: the receiver's token lifetime)
 # The campaign schema has no key for it (yet): an SMS over this many segments warns at build time.
 MAX_SMS_SEGMENTS = 3
 DEFAULT_TTL_HOURS = 48  # the receiver's default token lifetime: only for the sample text
@@ -46,6 +54,7 @@ SAMPLE_TOKEN = "q8Xv2LmR7tKp4WzN1cYb6HsJ0dFgA3eU5iOo9rTyVnM"  # as long as token
 SAMPLE_CODE = "7K3M-Q9XD"  # tokens.new_code(): XXXX-XXXX
 
 CONFIRMATION, SUBSCRIBED_MESSAGE, OPT_OUT_REPLY = "confirmation", "subscribed", "opt_out_reply"
+WITHDRAWAL = "withdrawal"
 
 
 def text(t, msgid: str, **values) -> str:
@@ -59,6 +68,10 @@ def text(t, msgid: str, **values) -> str:
 
 def duration(hours: int, lang: str) -> str:
     return format_unit(hours, "duration-hour", length="long", locale=lang)
+
+
+def minutes(count: int, lang: str) -> str:
+    return format_unit(count, "duration-minute", length="long", locale=lang)
 
 
 def stop_lines(t, campaign: Campaign, lang: str, channels: list[str]) -> list[str]:
@@ -80,15 +93,19 @@ def purpose_lines(t, campaign: Campaign, lang: str, purposes: list[str]) -> list
 
 
 def confirmation_lines(t, campaign: Campaign, lang: str, channels: list[str], purposes: list[str], *,
-                       link: str, code: str, duration: str, withdraw_url: str) -> list[str]:
+                       link: str, code: str, duration: str, withdraw_url: str, stop_url: str = "") -> list[str]:
     """The confirmation request, line by line: business, what was asked for, link and code,
-    how long they are valid, how to stop. `channels` are those of `purposes`."""
+    how long they are valid, how to stop (the recipient's own withdraw link, when there is
+    one, then the withdraw page: a line after it keeps a WhatsApp parameter off the end).
+    `channels` are those of `purposes`."""
     business = campaign.brand_name
     lines = [text(t, SUBJECT, business=business), "", text(t, ASKED, business=business)]
     lines += purpose_lines(t, campaign, lang, purposes)
     lines += ["", text(t, LINK, link=link), text(t, CODE, code=code),
-              text(t, EXPIRES, duration=duration), text(t, NOT_YOU), ""]
+              text(t, EXPIRES, duration=duration, code_duration=minutes(CODE_MINUTES, lang)), text(t, NOT_YOU), ""]
     lines += stop_lines(t, campaign, lang, channels)
+    if stop_url:
+        lines.append(text(t, STOP_LINK, url=stop_url))
     lines.append(text(t, STOP_PAGE, url=withdraw_url))
     return lines
 
@@ -111,6 +128,14 @@ def opt_out_reply(t, campaign: Campaign, lang: str) -> str:
     return text(t, OPTED_OUT, business=campaign.brand_name)
 
 
+def withdrawal_body(t, campaign: Campaign, lang: str, purposes: list[str], signup_url: str) -> str:
+    """Sent after a withdrawal on the page or by link: what was withdrawn, and how to undo a
+    withdrawal someone else made."""
+    lines = [text(t, WITHDRAWN, business=campaign.brand_name)]
+    lines += purpose_lines(t, campaign, lang, purposes) + ["", text(t, WITHDRAWN_NOT_YOU, url=signup_url)]
+    return "\n".join(lines)
+
+
 def covered(campaign: Campaign, channel: str) -> list[Purpose]:
     """The most a message delivered by `channel` can list. The receiver sends one message per
     contact (phone: WhatsApp and SMS purposes together; email), by the channel of the first
@@ -130,12 +155,21 @@ def confirm_base(campaign: Campaign, lang: str) -> str:
     return f"{campaign.base_url or 'https://example.invalid'}/{campaign.id}/{lang}/confirm.html?"
 
 
+def api_base(campaign: Campaign) -> str:
+    """The receiver's address from the campaign's absolute withdraw endpoint (for samples)."""
+    withdraw = campaign.endpoints.withdraw if campaign.endpoints else ""
+    if withdraw.startswith(("https://", "http://")) and withdraw.endswith("/withdraw"):
+        return withdraw[: -len("/withdraw")]
+    return "https://example.invalid/api"
+
+
 def samples(campaign: Campaign, lang: str, purposes: list[Purpose]) -> dict[str, str]:
     """Realistic values for the placeholders (as long as the receiver's), for length checks
     and the WhatsApp template examples."""
     return {"link": f"{confirm_base(campaign, lang)}t={SAMPLE_TOKEN}&p={','.join(p.id for p in purposes)}",
             "code": SAMPLE_CODE, "duration": duration(DEFAULT_TTL_HOURS, lang),
-            "withdraw_url": f"https://example.invalid/{campaign.id}/{lang}/withdraw.html"}
+            "withdraw_url": f"https://example.invalid/{campaign.id}/{lang}/withdraw.html",
+            "stop_url": f"{api_base(campaign)}/unsubscribe?t={SAMPLE_TOKEN}"}
 
 
 def fill(template: str, values: dict[str, str]) -> str:
@@ -186,4 +220,14 @@ def write_messages(campaign: Campaign, locales, site_dir: Path) -> list[str]:
     path = site_dir / campaign.id / "messages.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(data, encoding="utf-8")
+    write_marketing(campaign, site_dir)
     return sms_warnings(campaign, messages)
+
+
+def write_marketing(campaign: Campaign, site_dir: Path) -> None:
+    """site/<campaign>/marketing.json: per locale the word each marketing message must start
+    with (Spain, LSSI art. 20: "Publi"; `marketing_prefix:`), for whoever sets up the sender.
+    optin's own messages are no advertising and never carry it (a confirmation must not)."""
+    data = {"prefix": dict(campaign.marketing_prefix), "country": campaign.country}
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
+    (site_dir / campaign.id / "marketing.json").write_text(text, encoding="utf-8")

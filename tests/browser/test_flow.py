@@ -166,14 +166,14 @@ def test_confirm_a_subset_withdraw_one_and_export(page, flow_server, flow_contac
     assert [e[:2] for e in events(flow_server, contact["phone"])] == [
         ("requested", ["offers", "order_updates"]), ("given", ["order_updates"]), ("refused", ["offers"])]
 
-    page.goto(f"{flow_server.url}/nordlys-sko/en/withdraw.html")
-    page.fill("#phone", contact["phone"].replace("+47", ""))  # national form; the page adds +47
+    page.goto(f"{flow_server.url}/nordlys-sko/nb/withdraw.html")
+    page.fill("#phone", contact["phone"].replace("+47", ""))  # national form; the Norwegian page adds +47
     page.check("#withdraw-order_updates")
     page.click("#withdraw button[type=submit]")
     page.locator("#withdrawn").wait_for(state="visible")
     assert page.locator("#withdraw").is_hidden()
     history = events(flow_server, contact["phone"])
-    assert history[-1][:3] == ("withdrawn", ["order_updates"], "en") and history[-1][4] == "withdraw-page"
+    assert history[-1][:3] == ("withdrawn", ["order_updates"], "nb") and history[-1][4] == "withdraw-page"
 
     config = tmp_path / "optin.toml"  # a project of its own: the command must not find the repository's
     config.write_text("", encoding="utf-8")
@@ -203,7 +203,7 @@ def test_subset_and_withdraw_without_javascript(browser, flow_server, flow_conta
         page.click("#withdraw button[type=submit]")
         page.wait_for_url("**/withdraw.html#withdrawn")
         assert page.locator("#withdrawn").is_visible() and page.locator("#withdraw").is_hidden()
-        assert _("de", "Done: these messages are stopped.") in page.locator("#withdrawn").inner_text()
+        assert _("de", "Done: your withdrawal is recorded.") in page.locator("#withdrawn").inner_text()
         # the pending WhatsApp purpose is withdrawn too: it can no longer be confirmed
         assert events(flow_server, contact["email"])[-1][:2] == ("withdrawn", ["promotions", "newsletter"])
     finally:

@@ -33,7 +33,7 @@ STATE_TEXTS = {
     "need_code": "Type the code from the message.",
     ("confirm", "no_purpose"): "Tick at least one kind of message, or press “Confirm all”.",
     ("withdraw", "no_purpose"): "Tick the messages that should stop, or “All messages”.",
-    "withdrawn": "Done: these messages are stopped.",
+    "withdrawn": "Done: your withdrawal is recorded.",
     "invalid_phone": "Please enter a valid mobile number.",
     "no_contact": "Enter the mobile number or email address you signed up with.",
     "network_error": "We could not reach the server. Check your internet connection and press the button again: "

@@ -76,6 +76,8 @@ def rule_checkboxes(page: Page):
 def _notice_links(page: Page) -> list[tuple[Node, object]]:
     out = []
     for a in page.root.iter("a"):
+        if "alternate" in (a.get("rel") or "").split():
+            continue  # the notice in another language (PDPA s.7(3) pages link BM and English)
         target = page.resolve(a.get("href") or "")
         if target is not None and NOTICE_NAME.match(target.name):
             out.append((a, target))
