@@ -4,7 +4,10 @@ Only click is imported here, so `optin --help` stays fast; the stages load when 
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import re
+import sys
 from pathlib import Path
 
 import click
@@ -35,6 +38,62 @@ def campaign_paths(proj, args) -> list[Path]:
     return [proj.campaign_file(str(arg)) for arg in args] or [proj.campaigns_dir]
 
 
-def echo_warnings(warnings: list[str]) -> None:
+TRANSLATION_WARNING = re.compile(r"^locale (\S+): (?:missing|fuzzy) translation, English shown: ")
+SHOWN_PER_LOCALE = 5  # past LISTED_PER_LOCALE, a locale's missing strings are counted, not listed
+LISTED_PER_LOCALE = 10
+
+
+def summarised(warnings: list[str]) -> list[str]:
+    """The warnings, a locale's flood of missing/fuzzy strings cut to its first few and a count."""
+    per_locale: dict[str, int] = {}
     for warning in warnings:
+        if match := TRANSLATION_WARNING.match(warning):
+            per_locale[match.group(1)] = per_locale.get(match.group(1), 0) + 1
+    out, seen = [], dict.fromkeys(per_locale, 0)
+    for warning in warnings:
+        match = TRANSLATION_WARNING.match(warning)
+        if not match or per_locale[match.group(1)] <= LISTED_PER_LOCALE:
+            out.append(warning)
+            continue
+        lang = match.group(1)
+        seen[lang] += 1
+        if seen[lang] <= SHOWN_PER_LOCALE:
+            out.append(warning)
+        elif seen[lang] == SHOWN_PER_LOCALE + 1:
+            out.append(f"locale {lang}: {per_locale[lang] - SHOWN_PER_LOCALE} more missing or fuzzy translations, "
+                       f"English shown ({per_locale[lang]} in all; `optin i18n status` lists them)")
+    return out
+
+
+PROGRESS_MIN_PAGES = 50  # smaller builds finish before a progress line would help
+
+
+@contextlib.contextmanager
+def progress_line():
+    """A `progress(campaigns_done, campaigns, pages, expected)` callback that keeps one line
+    on stderr up to date, for builds of many pages; None when stderr is no terminal (CI logs,
+    pipes). The line is cleared when the block ends, however it ends."""
+    stream = sys.stderr
+    if not stream.isatty():
+        yield None
+        return
+    shown = []
+
+    def progress(done: int, total: int, pages: int, expected: int) -> None:
+        if expected < PROGRESS_MIN_PAGES:
+            return
+        shown.append(True)
+        stream.write(f"\r\033[Kbuilding: campaign {done}/{total}, {pages} pages")
+        stream.flush()
+
+    try:
+        yield progress
+    finally:
+        if shown:
+            stream.write("\r\033[K")
+            stream.flush()
+
+
+def echo_warnings(warnings: list[str]) -> None:
+    for warning in summarised(warnings):
         click.echo(f"warning: {warning}", err=True)

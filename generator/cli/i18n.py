@@ -21,13 +21,15 @@ def _target(project, builtin: bool) -> Path:
 
 @click.group()
 def i18n() -> None:
-    """Translation catalogs: extract, update, add a locale, show what is missing."""
+    """Translation catalogs: extract, update, init, status."""
 
 
 @i18n.command()
 @pass_project
 def extract(project) -> None:
-    """Collect optin's translatable strings into the built-in messages.pot (optin's checkout)."""
+    """Collect optin's strings into the built-in messages.pot.
+
+    Works in optin's own source checkout: it reads optin's templates and code."""
     from generator.errors import OptinError
     from generator.i18n import workflow
 
@@ -46,17 +48,28 @@ def extract(project) -> None:
               help="Remove strings the templates no longer use (default: keep them as #~ comments).")
 @pass_project
 def update(project, builtin: bool, drop_obsolete: bool) -> None:
-    """Merge messages.pot into every catalog (new strings appear untranslated)."""
+    """Merge messages.pot into every catalog.
+
+    New strings appear untranslated; a catalog the merge leaves as it was is not rewritten.
+    Prints one line per locale: updated or unchanged, and how many strings are missing, fuzzy
+    and obsolete (`optin i18n status` lists them)."""
     from generator.i18n import workflow
+    from generator.i18n.locales import Locales
 
     target = _target(project, builtin)
-    written = workflow.update(target, project.locales.template, drop_obsolete=drop_obsolete)
-    for path in written:
-        click.echo(f"updated {path}")
-    if not written:
+    results = workflow.update(target, project.locales.template, drop_obsolete=drop_obsolete)
+    if not results:
         click.echo(f"no catalogs in {target}; add one with `optin i18n init LANG`")
         return
-    click.echo("next: translate the empty msgstr entries, then `optin i18n status`")
+    # what the pages show: the project's catalog over the built-in one, read anew
+    layers = [target] if target == project.builtin_locales_dir else [target, project.builtin_locales_dir]
+    reports = {r.lang: Locales(*layers).report(r.lang) for r in results}
+    for result in results:
+        click.echo(result.summary(len(reports[result.lang].missing), len(reports[result.lang].fuzzy)))
+    changed = [r for r in results if r.changed]
+    click.echo(f"{len(changed)} of {len(results)} catalog(s) in {target} rewritten")
+    if any(rep.missing or rep.fuzzy for rep in reports.values()):
+        click.echo("next: translate the missing and fuzzy strings (`optin i18n status` lists them)")
 
 
 @i18n.command()
@@ -64,7 +77,9 @@ def update(project, builtin: bool, drop_obsolete: bool) -> None:
 @BUILTIN
 @pass_project
 def init(project, lang: str, builtin: bool) -> None:
-    """Add locale LANG (e.g. sv): a catalog and a notice.md to translate."""
+    """Add locale LANG (e.g. sv): a catalog and a notice.md.
+
+    Both start in English, to translate."""
     from generator.i18n import workflow
 
     locales = project.locales

@@ -29,7 +29,10 @@ def _schema_copy(root: Path) -> Path:
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False), default=".")
 @click.option("--name", help="Id of the starter campaign (default: the folder's name).")
 def init(folder: Path, name: str | None) -> None:
-    """Create a project: optin.toml, .gitignore, README and a starter campaign."""
+    """Create a project with a starter campaign.
+
+    Writes optin.toml, .gitignore, README.md and campaigns/NAME.yaml (NAME: --name, default the
+    folder's name) into FOLDER (default: here)."""
     from generator.campaign.starter import write_project
 
     folder = folder.resolve()

@@ -7,6 +7,7 @@ import click
 
 from generator import __version__
 from generator.cli import build, check, i18n, init, ledger, review, serve
+from generator.cli import audit, record
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,11 +16,11 @@ from generator.cli import build, check, i18n, init, ledger, review, serve
               help="Project file (default: optin.toml here or in a parent folder).")
 @click.pass_context
 def main(ctx: click.Context, config: Path | None) -> None:
-    """Turn campaign YAML files into a localised static site of consent pages."""
+    """Turn campaign YAML into a site of localised consent pages."""
     ctx.ensure_object(dict)
     ctx.obj["config"] = config
 
 
 for command in (init.init, init.new, build.build, serve.serve, check.check, review.review, review.approve,
-                i18n.i18n, ledger.ledger):
+                i18n.i18n, ledger.ledger, record.record, record.dpia, audit.audit):
     main.add_command(command)

@@ -6,6 +6,7 @@ import copy
 import io
 import re
 import shutil
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -41,11 +42,32 @@ def extract(root: Path, mapping: Path | None = None) -> Catalog:
     return catalog
 
 
-def write(catalog: Catalog, path: Path, **options) -> None:
-    """Write a catalog atomically (a half-written .po would break the next build)."""
+def write(catalog: Catalog, path: Path, **options) -> bool:
+    """Write a catalog atomically (a half-written .po would break the next build); a file that
+    would not change is left alone (its mtime too). Returns whether it was written."""
     buf = io.BytesIO()
     write_po(buf, catalog, width=WIDTH, **options)
+    if path.is_file() and path.read_bytes() == buf.getvalue():
+        return False
     write_atomic(path, buf.getvalue())
+    return True
+
+
+@dataclass(frozen=True)
+class Updated:
+    """One catalog after `update`: whether its file changed, what came and what went."""
+
+    path: Path
+    lang: str
+    changed: bool
+    added: int  # strings new to this catalog
+    obsolete: int  # kept as #~ (0 with drop_obsolete)
+
+    def summary(self, missing: int, fuzzy: int) -> str:
+        """One line; `missing`/`fuzzy`: what the pages of this locale still show in English."""
+        return (f"{self.lang}: {'updated' if self.changed else 'unchanged'}"
+                + (f" ({self.added} new)" if self.added else "")
+                + f"; {missing} missing, {fuzzy} fuzzy, {self.obsolete} obsolete")
 
 
 def write_template(catalog: Catalog, locales_dir: Path) -> Path:
@@ -62,20 +84,24 @@ def _fill_source(catalog: Catalog) -> None:
             message.flags.discard("fuzzy")
 
 
-def update(locales_dir: Path, template: Catalog, drop_obsolete: bool = False) -> list[Path]:
+def update(locales_dir: Path, template: Catalog, drop_obsolete: bool = False) -> list[Updated]:
     """Merge the template into every catalog of `locales_dir` (Babel's Catalog.update, as
     `pybabel update`): new strings appear untranslated (or fuzzy when close to an old one),
-    removed ones become obsolete (#~), or are dropped with `drop_obsolete`."""
-    written = []
+    removed ones become obsolete (#~), or are dropped with `drop_obsolete`. A catalog the merge
+    leaves as it was is not rewritten."""
+    out = []
     for path in sorted(locales_dir.glob("*/LC_MESSAGES/messages.po")):
         lang = path.parent.parent.name
         catalog = catalogs.read_catalog(path, lang)
+        before = {catalogs.key(m.id) for m in catalog if m.id}
         catalog.update(copy.deepcopy(template))  # update() adopts the template's message objects
         if lang == SOURCE_LANG:
             _fill_source(catalog)
-        write(catalog, path, ignore_obsolete=drop_obsolete)
-        written.append(path)
-    return written
+        changed = write(catalog, path, ignore_obsolete=drop_obsolete)
+        out.append(Updated(
+            path, lang, changed, added=sum(1 for m in catalog if m.id and catalogs.key(m.id) not in before),
+            obsolete=0 if drop_obsolete else len(catalog.obsolete)))
+    return out
 
 
 def check_code(lang: str) -> Locale:

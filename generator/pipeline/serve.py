@@ -1,7 +1,9 @@
 """`optin serve`'s server: the site built with every form pointed at a local receiver, served
-together with it (and a local outbox) on 127.0.0.1."""
+together with it (and a local outbox) on 127.0.0.1; with `watch`, rebuilt on every change of
+its inputs, the open pages reloading by themselves (livereload.py)."""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import socket
 import tempfile
@@ -11,6 +13,7 @@ from pathlib import Path
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
+from generator.pipeline import livereload
 from generator.pipeline.build import build
 from generator.project import Project
 from generator.campaign.model import Endpoints
@@ -47,10 +50,15 @@ class LocalServer:
 
     def __init__(self, project: Project, paths: list[Path] | None = None, out_dir: Path | None = None, port: int = 0,
                  ledger: Path | None = None, token_hours: float = 48, limits: Limits | None = None,
-                 clock=now_utc, on_message=None, log_requests: bool = False, senders=None):
+                 clock=now_utc, on_message=None, log_requests: bool = False, senders=None,
+                 watch: bool = False, on_rebuild=None):
         """`senders` (generator.receiver.senders.Senders) deliver the messages; by default
-        every channel writes to the outbox, shown at /_outbox."""
-        slot = _Slot()
+        every channel writes to the outbox, shown at /_outbox. `watch`: rebuild when an input
+        changes; `on_rebuild(result, error, changed)` is told each outcome (the CLI prints it)."""
+        slot = self._slot = _Slot()
+        self.watcher: livereload.Watcher | None = None
+        self.reloads = livereload.Reloads()
+        self._rebuilding = threading.Lock()
         self._thread: threading.Thread | None = None
         self._tmp: Path | None = None
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -68,18 +76,76 @@ class LocalServer:
         self.url = f"http://{HOST}:{self.server.server_address[1]}"
         self._tmp = None if out_dir else Path(tempfile.mkdtemp(prefix="optin-serve-"))
         self.site_dir = Path(out_dir or self._tmp / "site")
-        api = f"{self.url}/api"
+        self.project, self._paths = project, paths
+        self._receiver_options = dict(token_ttl=timedelta(hours=token_hours), limits=limits, clock=clock,
+                                      on_message=on_message, senders=senders,
+                                      preview=True)  # the local outbox shows the messages as sent
         try:
-            self.build = build(project, paths, self.site_dir,
-                               endpoints=Endpoints(f"{api}/submit", f"{api}/confirm", f"{api}/withdraw"))
+            self.build = self._build(project)
             self.ledger = Ledger.of_project(project, ledger)
         except BaseException:
             self.close()
             raise
+        self._serve(project)
+        if watch:
+            self.on_rebuild = on_rebuild or (lambda result, error, changed: None)
+            slot.app = livereload.LiveReloadApp(lambda: self.site, self.reloads, self._translate)
+            self.watcher = livereload.Watcher(self.watched(), [self.site_dir], self._changed).start()
+
+    def _build(self, project: Project):
+        api = f"{self.url}/api"
+        return build(project, self._paths, self.site_dir,
+                     endpoints=Endpoints(f"{api}/submit", f"{api}/confirm", f"{api}/withdraw"))
+
+    def _serve(self, project: Project) -> None:
+        """Site + receiver for the current build (the receiver keeps the ledger)."""
         self.receiver = Receiver(self.build.campaigns, self.ledger, project.locales, site_url=self.url,
-                                 token_ttl=timedelta(hours=token_hours), limits=limits, clock=clock,
-                                 on_message=on_message, senders=senders)
-        slot.app = LocalSite(self.site_dir, self.receiver)
+                                 **self._receiver_options)
+        for campaign in self.build.campaigns:  # the versions these pages show, not rendered again
+            self.receiver.flows.versions.seed(campaign, self.build.views[campaign.id])
+        self.site = LocalSite(self.site_dir, self.receiver)
+        if not isinstance(self._slot.app, livereload.LiveReloadApp):
+            self._slot.app = self.site
+
+    def watched(self) -> list[Path]:
+        """The inputs: campaign files and their folders (logos, images), the project's locales
+        and themes, optin.toml; the built-in ones too in a source checkout (not site-packages)."""
+        p = self.project
+        folders = [path if path.is_dir() else path.parent for path in (self._paths or [p.campaigns_dir])]
+        folders = [f for f in folders if f.resolve() != p.root.resolve()] + [
+            path for path in (self._paths or []) if path.is_file()]
+        folders += [p.locales_dir, p.themes_dir, *([p.config_file] if p.config_file else [])]
+        folders += [d for d in (p.builtin_locales_dir, p.builtin_themes_dir)
+                    if not {"site-packages", "dist-packages"} & set(d.resolve().parts)]
+        return folders
+
+    def rebuild(self, changed: list[Path] | None = None):
+        """Build again with a fresh project (optin.toml, catalogs and notices read anew); on
+        success serve the new site, on failure keep the last good one. Returns the result or raises."""
+        with self._rebuilding:
+            p = self.project
+            project = Project.load(p.config_file) if p.config_file else dataclasses.replace(p)
+            self.build = self._build(project)
+            self.project = project
+            self._serve(project)
+            self.reloads.succeeded()
+            return self.build
+
+    def _changed(self, changed: list[Path]) -> None:
+        try:
+            result = self.rebuild(changed)
+        except OptinError as exc:
+            self.reloads.failed(exc.format_message())
+            self.on_rebuild(None, exc.format_message(), changed)
+        except Exception as exc:  # noqa: BLE001 - a bug must not stop the watcher; page and terminal show it
+            self.reloads.failed(f"{type(exc).__name__}: {exc}")
+            self.on_rebuild(None, f"{type(exc).__name__}: {exc}", changed)
+        else:
+            self.on_rebuild(result, None, changed)
+
+    def _translate(self, lang: str, message: str) -> str:
+        locales = self.project.locales
+        return locales.translations(lang).gettext(message) if lang in locales.available() else message
 
     def serve_forever(self) -> None:
         self.server.serve_forever()
@@ -90,6 +156,9 @@ class LocalServer:
         return self
 
     def close(self) -> None:
+        if self.watcher:
+            self.watcher.close()
+        self.reloads.close()
         if self._thread:
             self.server.shutdown()
             self._thread.join(5)
