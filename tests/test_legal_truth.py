@@ -262,7 +262,7 @@ def test_each_processing_operation_has_its_own_basis(tmp_path):
     assert "Legal basis: our legitimate interest in these checks (GDPR Article 6(1)(f))" in text
     assert "our legal obligation to be able to prove your consent (GDPR Article 6(1)(c) with Article 7(1))" in text
     assert "once your consent has ended, our legitimate interest in defending legal claims (GDPR Article 6(1)(f))" in text
-    assert "network (IP) address" in text and "deleted after at most one hour" in text
+    assert "network (IP) address" in text and "deleted within two hours" in text
     assert "our legitimate interest in protecting our form and the people whose numbers or addresses someone " \
            "else might enter (GDPR Article 6(1)(f))" in text
     # Art. 7(1) is never cited as if it were a basis of its own

@@ -139,10 +139,17 @@ def test_site_index_and_pickers_are_accessible(mobile, examples):
     _check_pages(mobile, base, ["index.html", "nordlys-sko/index.html#choose", "kedai-harmoni/index.html#choose"])
 
 
+def test_posters_are_accessible(mobile, examples):
+    site, base = examples
+    posters = [p for p in fs.site_pages(site) if p.endswith("/poster.html")]
+    assert len(posters) == len(CAMPAIGN_LOCALES)  # both examples have base_url: a poster per locale
+    _check_pages(mobile, base, posters)
+
+
 def test_every_example_page_is_covered(examples):
     site, _ = examples
     covered = {"index.html", "nordlys-sko/index.html", "kedai-harmoni/index.html"}
-    covered |= {f"{c}/{lang}/{name}" for c, lang in CAMPAIGN_LOCALES for name in fs.PAGES}
+    covered |= {f"{c}/{lang}/{name}" for c, lang in CAMPAIGN_LOCALES for name in (*fs.PAGES, "poster.html")}
     covered |= {p for p in fs.site_pages(site) if "/privacy-" in p}
     assert set(fs.site_pages(site)) == covered
 
