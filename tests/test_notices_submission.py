@@ -38,7 +38,7 @@ def submit(page, url: str) -> dict:
     page.route(f"{SUBMIT}*", answer)
     page.goto(url)
     page.locator("input[name=purposes]").first.check()
-    page.fill("input[type=tel]", "912 34 567")
+    page.fill("input[type=tel]", "+47 912 34 567")  # an en page guesses no country code
     with page.expect_request(lambda r: r.url.startswith(SUBMIT) and r.method == "POST") as sent:
         page.locator("button[type=submit]").first.click()
     request = sent.value
