@@ -28,6 +28,7 @@ class Assets:
         self.dir = site_dir / "assets"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.names: dict[str, str] = {}
+        self._campaigns: dict[str, tuple[object, dict[str, str]]] = {}  # pages and QR posters ask alike
         for name, file in static_files.items():  # a theme's, its parent's under it (Theme.static_files)
             self.add(name, file.read_bytes())
 
@@ -45,6 +46,14 @@ class Assets:
     def add_campaign(self, campaign: Campaign) -> dict[str, str]:
         """Brand stylesheet (light and dark), logo and hero image for one campaign; returns
         logical names."""
+        done = self._campaigns.get(campaign.id)
+        if done is not None and done[0] is campaign:
+            return dict(done[1])
+        names = self._add_campaign(campaign)
+        self._campaigns[campaign.id] = (campaign, names)
+        return dict(names)
+
+    def _add_campaign(self, campaign: Campaign) -> dict[str, str]:
         css = brand_css(campaign.colors)
         names = {"brand_css": f"{campaign.id}/brand.css"}
         self.add(names["brand_css"], css.encode())

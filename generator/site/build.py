@@ -14,7 +14,7 @@ from generator.campaign.model import Campaign
 from generator.errors import BuildError
 from generator.i18n.catalogs import SOURCE_LANG
 from generator.project import Project
-from generator.site import pages, themes
+from generator.site import embed, pages, qr, themes
 from generator.site.assets import Assets
 from generator.site.messages import write_messages
 from generator.site.render import Renderer
@@ -74,26 +74,71 @@ def swap(tmp: Path, out_dir: Path) -> None:
         tmp.rename(out_dir)
 
 
+class SiteWriter:
+    """Writes campaigns into a staging folder: one Renderer and one Assets (the theme's static
+    files, written once) per theme. A campaign's files go under <site>/<id>/ and
+    <site>/assets/<id>/ only (`campaign_folders`), so a later build can reuse them."""
+
+    def __init__(self, project: Project, site: Path, bytecode: Path | None = None):
+        self.project, self.site, self.bytecode = project, site, bytecode
+        self.renderers: dict[str, Renderer] = {}
+        self.assets: dict[str, Assets] = {}
+
+    def theme(self, name: str) -> tuple[Renderer, Assets]:
+        if name not in self.renderers:
+            theme = themes.find(name, self.project.theme_dirs)
+            self.renderers[name] = Renderer(theme, self.bytecode)
+            self.assets[name] = Assets(theme.static_files(), self.site)
+        return self.renderers[name], self.assets[name]
+
+    def write_campaign(self, campaign: Campaign, views: dict[str, LocaleView],
+                       earlier: dict[str, list[LocaleView]] | None) -> tuple[int, list[str], embed.Embed]:
+        """Every page of one campaign and the texts of its messages (messages.json;
+        whatsapp-templates.json with WhatsApp); `earlier`: its archived notice versions to
+        publish next to the current one. Returns (pages, warnings, its embed settings)."""
+        renderer, assets = self.theme(campaign.theme)
+        locales, site = self.project.locales, self.site
+        count = pages.write_campaign(campaign, views, renderer, assets, site, locales, earlier)
+        warnings = write_messages(campaign, locales, site) + write_whatsapp_templates(campaign, locales, site)
+        count += qr.write_campaign(campaign, renderer, assets, site, locales)
+        settings = embed.settings(campaign)
+        embed.write_snippets(campaign, settings, renderer, site, locales)
+        return count, warnings, settings
+
+    def write_site(self, campaigns: list[Campaign], embeds: dict[str, embed.Embed]) -> int:
+        """What spans campaigns, after them: the frame policy of every campaign (_headers, as
+        embed.write_site writes it) and the site index."""
+        for name in dict.fromkeys(c.theme for c in campaigns):
+            self.theme(name)  # its static files, also when every campaign using it was reused
+        (self.site / embed.HEADERS_FILE).write_text(embed.headers_file(campaigns, embeds), encoding="utf-8")
+        index_theme = self.project.setting("default_theme")
+        if index_theme not in {c.theme for c in campaigns}:
+            index_theme = campaigns[0].theme
+        renderer, assets = self.theme(index_theme)
+        return pages.write_site_index(campaigns, renderer, assets, self.site, self.project.locales)
+
+
+def campaign_folders(campaign_id: str) -> list[str]:
+    return [campaign_id, f"assets/{campaign_id}"]
+
+
+def expected_pages(campaigns: list[Campaign]) -> int:
+    return sum(len(c.locales) * (len(pages.PAGES) + 2) + 1 for c in campaigns)  # + notice version, poster
+
+
 def write_pages(project: Project, campaigns: list[Campaign], views: dict[str, dict[str, LocaleView]],
-                site: Path, earlier: dict[str, dict[str, list[LocaleView]]], warnings: list[str]) -> int:
-    """Every page of every campaign (each with its theme) and the texts of its messages
-    (messages.json; whatsapp-templates.json with WhatsApp), then the site index. `earlier`
-    gives each campaign's archived notice versions to publish next to the current one;
-    `warnings` is extended with the message warnings (an SMS too long, no templates)."""
-    renderers: dict[str, Renderer] = {}
-    assets: dict[str, Assets] = {}
-    count = 0
-    for campaign in campaigns:
-        if campaign.theme not in renderers:
-            theme = themes.find(campaign.theme, project.theme_dirs)
-            renderers[campaign.theme] = Renderer(theme)
-            assets[campaign.theme] = Assets(theme.static_files(), site)
-        count += pages.write_campaign(campaign, views[campaign.id], renderers[campaign.theme],
-                                      assets[campaign.theme], site, project.locales, earlier.get(campaign.id))
-        warnings += write_messages(campaign, project.locales, site)
-        warnings += write_whatsapp_templates(campaign, project.locales, site)
-    index_theme = project.setting("default_theme")
-    if index_theme not in renderers:
-        index_theme = next(iter(renderers))
-    return count + pages.write_site_index(campaigns, renderers[index_theme], assets[index_theme], site,
-                                          project.locales)
+                site: Path, earlier: dict[str, dict[str, list[LocaleView]]], warnings: list[str],
+                progress=None) -> int:
+    """Every page of every campaign (SiteWriter.write_campaign), then the site index; `warnings`
+    is extended with the message warnings (an SMS too long, no templates);
+    `progress(campaigns_done, campaigns, pages_done, pages_expected)` follows along."""
+    writer = SiteWriter(project, site)
+    count, embeds, expected = 0, {}, expected_pages(campaigns)
+    for done, campaign in enumerate(campaigns, 1):
+        pages_written, found, embeds[campaign.id] = writer.write_campaign(campaign, views[campaign.id],
+                                                                         earlier.get(campaign.id))
+        count += pages_written
+        warnings += found
+        if progress:
+            progress(done, len(campaigns), count, expected)
+    return count + writer.write_site(campaigns, embeds)

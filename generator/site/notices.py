@@ -16,55 +16,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import markdown
 from babel import Locale
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
-from markupsafe import Markup
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, TemplateError
+from markupsafe import Markup, escape
 
 from generator.errors import BuildError, CampaignError, Problem
 from generator.text import strip_tags
 from generator.i18n.locales import Locales
-from generator.site import safety
+from generator.site import notice_cache, safety
+from generator.site.requirements import (  # noqa: F401 - re-exported: the checks' one definition
+    PDPA_RIGHTS, REQUIRED_ITEMS, REQUIRED_SECTIONS, required_items)
 from generator.urls import origin
 
-# Each required item is a section whose heading carries this id ({#id} in the Markdown).
-REQUIRED_SECTIONS = {
-    "controller": "controller identity and contact (Art. 13(1)(a))",
-    "purposes": "purposes and legal basis (Art. 13(1)(c))",
-    "recipients": "recipients or categories of recipients (Art. 13(1)(e))",
-    "transfers": "transfers outside the EEA and their basis (Art. 13(1)(f))",
-    "retention": "retention period (Art. 13(2)(a))",
-    "rights": "data subject rights (Art. 13(2)(b))",
-    "withdraw": "right to withdraw consent and how (Art. 13(2)(c))",
-    "complaint": "right to complain to the supervisory authority (Art. 13(2)(d))",
-    "requirement": "whether providing the data is required (Art. 13(2)(e))",
-    "automated": "automated decision-making (Art. 13(2)(f))",
-}
-# Items inside a section: a block with class "item-<name>" and some text in it.
-REQUIRED_ITEMS = {
-    "purposes": {
-        "legal-basis": "the legal basis: consent (GDPR Art. 6(1)(a); PDPA s.6)",
-        "source": "where the data comes from (PDPA s.7(1)(c))",
-    },
-    "rights": {
-        "right-access": "the right of access",
-        "right-rectification": "the right to rectification",
-        "right-erasure": "the right to erasure",
-        "right-restriction": "the right to restriction of processing",
-        "right-objection": "the right to object",
-        "right-portability": "the right to data portability",
-    },
-    "withdraw": {
-        "withdraw-any-time": "that consent can be withdrawn at any time",
-        "withdraw-lawfulness": "that withdrawing does not affect processing before it (Art. 7(3))",
-        "withdraw-how": "how to withdraw (with a link to the withdraw page)",
-    },
-    "requirement": {
-        "voluntary": "that providing the data is voluntary",
-        "consequence": "what happens if the data is not provided",
-    },
-    "automated": {"automated": "whether there is automated decision-making, including profiling"},
-}
 SECTION = re.compile(r'<h2 id="([\w-]+)">(.*?)(?=<h2 |\Z)', re.S)
 ITEM = re.compile(r'<(\w+)\b[^>]*\bclass="(?:[^"]*\s)?item-([\w-]+)(?:\s[^"]*)?"[^>]*>(.*?)</\1>', re.S)
 ID_ATTR = re.compile(r'(<h[1-6]\b[^>]*\bid=")([\w-]+)(")')
@@ -101,7 +64,10 @@ def as_text(value):
     as Markdown (a brand `Bakery *Star*` shows its stars; a name cannot make a link, an image or
     an attribute list). Line breaks fold to spaces so a value cannot start a block."""
     if isinstance(value, str) and not isinstance(value, Markup):
-        return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(value.splitlines()))
+        text = " ".join(value.splitlines())
+        recorder = notice_cache.recorder()  # a tokenising render: the value waits outside the Markdown
+        token = recorder.token(text) if recorder is not None else None
+        return token if token is not None else MARKDOWN_SPECIAL.sub(r"\\\1", text)
     return value
 
 
@@ -123,6 +89,14 @@ def _wording_env(dirs: tuple[Path, ...]) -> Environment:
     return env
 
 
+def use_bytecode_cache(locales: Locales, folder: Path) -> None:
+    """Keep the notices' and wording templates' compiled code in `folder` (the build cache):
+    a rebuild does not compile them again."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for env in (_env(locales.dirs), _wording_env(locales.dirs)):
+        env.bytecode_cache = FileSystemBytecodeCache(str(folder))
+
+
 _render_lock = threading.Lock()
 
 
@@ -134,19 +108,36 @@ def render_wording(name: str, locales: Locales, lang: str, **context) -> Markup:
         return Markup(env.get_template(name).render(lang=lang, **context))
 
 
-_local = threading.local()
-
-
 def _markdown(text: str) -> str:
-    """One Markdown converter per thread, reset between notices: ~15% faster per notice than
-    building a new one (and loading its extensions) each time."""
-    md = getattr(_local, "md", None)
-    if md is None:
-        md = _local.md = markdown.Markdown(extensions=["attr_list", "sane_lists"], output_format="html")
-    return md.reset().convert(text)
+    return notice_cache.markdown_html(text)[0]
 
 
-def _country_namer(lang: str):
+def _to_html(env: Environment, name: str, lang: str, path: Path, context: dict, extra: str) -> str:
+    """The notice's HTML, refused when unsafe. Through notice_cache (Markdown once per notice
+    structure, the same bytes) when it can stand for the direct render, else rendered in full."""
+    suffix = "\n\n" + html.escape(extra, quote=False) if extra else ""
+    try:
+        template = env.get_template(name)
+        if notice_cache.tokenisable(env, name):
+            with notice_cache.recording() as recorder:
+                source = template.render(country_name=country_namer(lang), **context)
+            found = notice_cache.entry(source + suffix, len(recorder.values))
+            if found is not None and notice_cache.fits(found, recorder.values):
+                escaped = [str(escape(v)) for v in recorder.values]
+                out = notice_cache.fill(found, escaped)
+                own = origin(getattr(context.get("campaign"), "base_url", "") or "")
+                if notice_cache.unsafe(found, escaped, own):
+                    _refuse_unsafe(out, lang, path, context, extra)
+                return out
+        source = template.render(country_name=country_namer(lang), **context)
+    except TemplateError as exc:
+        raise BuildError(f"locale {lang}: notice {path}: {exc}") from None
+    out = _markdown(source + suffix)
+    _refuse_unsafe(out, lang, path, context, extra)
+    return out
+
+
+def country_namer(lang: str):
     territories = Locale.parse(lang).territories
 
     def country_name(code: str) -> str:
@@ -172,17 +163,10 @@ def render(lang: str, context: dict, locales: Locales, extra: str = "") -> Notic
     if not path.is_file():
         raise BuildError(f"locale {lang}: notice {path} is missing "
                          "(each locale needs a notice.md next to its LC_MESSAGES)")
-    try:
-        source = _env(locales.dirs).get_template(name).render(country_name=_country_namer(lang), **context)
-    except TemplateError as exc:
-        raise BuildError(f"locale {lang}: notice {path}: {exc}") from None
-    if extra:
-        source += "\n\n" + html.escape(extra, quote=False)
-    notice = Notice(lang, NoticeHtml(_markdown(source)))
-    _refuse_unsafe(notice.html, lang, path, context, extra)
+    notice = Notice(lang, NoticeHtml(_to_html(_env(locales.dirs), name, lang, path, context, extra)))
     if "campaign" in context:
         missing = missing_items(notice.html, required_mentions(context),
-                                withdraw_url=context.get("withdraw_url", ""))
+                                withdraw_url=context.get("withdraw_url", ""), required=required_items(context))
         if context.get("gdpr") and not context.get("eea") and "gdpr" not in sections(notice.html):
             missing.append("the GDPR layer for people in the EEA (Art. 3(2), 27, 77): no section with id #gdpr")
         if missing:
@@ -260,7 +244,8 @@ def sections(notice_html: str) -> dict[str, str]:
     return {m.group(1): m.group(0) for m in SECTION.finditer(notice_html)}
 
 
-def missing_items(notice_html: str, must_mention: dict[str, list[str]], withdraw_url: str = "") -> list[str]:
+def missing_items(notice_html: str, must_mention: dict[str, list[str]], withdraw_url: str = "",
+                  required: dict[str, dict[str, str]] | None = None) -> list[str]:
     """Required items absent from the rendered notice: a missing or empty section, a marked item
     that is missing or empty, a section that does not mention a value it must (e.g. the
     authority's name), or a withdraw instruction without a link to the withdraw page."""
@@ -277,7 +262,7 @@ def missing_items(notice_html: str, must_mention: dict[str, list[str]], withdraw
             continue
         text = normalise(section)
         marked = items(section)
-        for item, what in REQUIRED_ITEMS.get(key, {}).items():
+        for item, what in (REQUIRED_ITEMS if required is None else required).get(key, {}).items():
             if not marked.get(item):
                 missing.append(f"{label}: {what} is missing (a block marked {{ .item-{item} }} "
                                f"with text, in section #{key})")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from generator.i18n.formatting import language_name
 from generator.i18n.locales import Locales
-from generator.site import landing
+from generator.site import landing, vcard
 from generator.site.assets import Assets
 from generator.campaign.model import Campaign
 from generator.site.render import Renderer
@@ -57,14 +57,22 @@ def write_campaign(campaign: Campaign, views: dict[str, LocaleView], renderer: R
         "js": assets.url("optin.js", root),
         "logo": assets.url(brand["logo"], root) if "logo" in brand else "",
         "asset": lambda name: assets.url(name, root),  # any theme static file: {{ asset('x.js') }}
+        "save_number": vcard.offer(campaign),  # the WhatsApp number and its contact card, or None
     }
     count = 0
     for lang, view in views.items():
         t = locales.translations(lang)
         jobs = [(out, template, view) for out, template in {**PAGES, view.notice_file: "privacy.html"}.items()]
         jobs += [(old.notice_file, "privacy.html", old) for old in (earlier or {}).get(lang, [])]
+        shown = landing.view(campaign.page, lang, assets.url(brand["hero"], root) if "hero" in brand else "")
+        rendered: dict[tuple, str] = {}  # privacy.html and privacy-<current>.html are one page
         for out_name, template, page_view in jobs:
             canonical_page = "privacy.html" if out_name.startswith("privacy-") else out_name
+            done = (template, canonical_page, id(page_view))
+            if done in rendered:
+                _write(site / campaign.id / lang / out_name, rendered[done])
+                count += 1
+                continue
             alternates = [
                 {"lang": other, "name": language_name(other), "href": f"../{other}/{canonical_page}",
                  "current": other == lang}
@@ -77,8 +85,9 @@ def write_campaign(campaign: Campaign, views: dict[str, LocaleView], renderer: R
                 success_url=page_url(campaign, lang, "thanks.html"),
                 confirmed_url=page_url(campaign, lang, "confirm.html"),
                 withdrawn_url=page_url(campaign, lang, "withdraw.html"),
-                landing=landing.view(campaign.page, lang, assets.url(brand["hero"], root) if "hero" in brand else ""),
+                landing=shown,
             )
+            rendered[done] = html
             _write(site / campaign.id / lang / out_name, html)
             count += 1
     picker = [{"lang": lang, "name": language_name(lang), "href": f"{lang}/"} for lang in campaign.locales]
@@ -94,6 +103,7 @@ def write_campaign(campaign: Campaign, views: dict[str, LocaleView], renderer: R
     )
     _write(site / campaign.id / "index.html", html)
     write_manifest(campaign, site)
+    vcard.write(campaign, site)
     return count + 1
 
 

@@ -16,7 +16,7 @@ import segno
 from generator.campaign.model import Campaign
 from generator.i18n.formatting import language_name
 from generator.i18n.locales import Locales
-from generator.site import landing
+from generator.site import landing, qr_png
 from generator.site.assets import Assets
 from generator.site.pages import csp
 from generator.site.render import Renderer
@@ -39,13 +39,9 @@ def qr_code(url: str) -> segno.QRCode:
 def qr_files(url: str, code: segno.QRCode | None = None) -> dict[str, bytes]:
     """qr.svg (dark on white, so it stays readable on a dark screen) and qr.png of `url`."""
     code = code or qr_code(url)
-    out = {}
-    for name, options in ((QR_SVG, {"kind": "svg", "scale": 1, "xmldecl": False, "light": "#fff"}),
-                          (QR_PNG, {"kind": "png", "scale": PNG_SCALE})):
-        buf = io.BytesIO()
-        code.save(buf, dark="#000", border=4, **options)
-        out[name] = buf.getvalue()
-    return out
+    buf = io.BytesIO()
+    code.save(buf, kind="svg", scale=1, xmldecl=False, light="#fff", dark="#000", border=4)
+    return {QR_SVG: buf.getvalue(), QR_PNG: qr_png.png(code.matrix, PNG_SCALE, 4)}  # segno's bytes, faster
 
 
 def write_campaign(campaign: Campaign, renderer: Renderer, assets: Assets, site: Path, locales: Locales) -> int:

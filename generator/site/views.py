@@ -4,10 +4,14 @@ Everything here is computed once per campaign and locale, then shared by every p
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import phonenumbers
+from babel.core import get_global
+from babel.languages import get_official_languages
 from babel.lists import format_list
+from babel.units import format_unit
 from markupsafe import Markup
 
 from generator.site import notices
@@ -24,6 +28,12 @@ WITHDRAW_PAGE = vocab.N_("use the [withdrawal page](%(url)s)")
 REPLY_TO = {"whatsapp": vocab.N_("reply %(keyword)s to any of our WhatsApp messages"),
             "sms": vocab.N_("reply %(keyword)s to any of our text messages (SMS)")}
 UNSUBSCRIBE_LINK = vocab.N_("use the unsubscribe link in any of our emails")
+# The personal data a sign-up collects besides the choices and the proof (PDPA s.7(1)(a)).
+DATA_FIELDS = {"phone": vocab.N_("your mobile number"), "email": vocab.N_("your email address"),
+               "name": vocab.N_("your name"), "birthday": vocab.N_("your birthday")}
+# Pages of a Malaysian controller link the notice in both languages of PDPA s.7(3), each
+# named in its own language (rendered with that language's catalog).
+BILINGUAL = {"ms": vocab.N_("Privacy notice in Bahasa Malaysia"), "en": vocab.N_("Privacy notice in English")}
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,10 @@ class LocaleView:
     secondary: Wording | None
     notice_version: str  # sha256 hex of the rendered notice text
     wording_version: str  # sha256 hex of labels + summary as rendered
-    calling_code: int
+    calling_code: int  # put before a number typed without +; 0: the page asks for +country
+    example_code: int = 0  # the controller's calling code, for the "for example +47" hints
+    stop_within: str = ""  # "24 hours" a withdrawal may take to reach every sender; "" at once
+    bilingual: tuple[tuple[str, str, str], ...] = ()  # (lang, link text, href): PDPA s.7(3)
 
     @property
     def wordings(self) -> list[Wording]:
@@ -113,7 +126,7 @@ def _recipients(campaign: Campaign, lang: str, t) -> tuple[list, list, list]:
         p = campaign.providers.get(ch)
         if p is None:
             continue
-        recipients.append({"channel": t.ugettext(vocab.CHANNEL_NAMES[ch]), "name": p.name, "country": p.country,
+        recipients.append({"channel": capitalised(t.ugettext(vocab.CHANNEL_NAMES[ch])), "name": p.name, "country": p.country,
                            "hosting": p.hosting, "dpa": long_date(p.dpa, lang) if p.dpa else ""})
         for place in p.places:
             if campaign.malaysia and place.country != "MY" and place.pdpa_transfer:
@@ -136,6 +149,11 @@ def withdraw_ways(campaign: Campaign, t, lang: str, page: str) -> str:
     return Markup(format_list(ways, style="or", locale=lang))  # Markdown of our own catalogs: not escaped
 
 
+def capitalised(text: str) -> str:
+    """'email' -> 'Email' for a list label ('E-Mail', 'e-post' -> 'E-post')."""
+    return text[:1].upper() + text[1:]
+
+
 def authority_name(name: str, lang: str) -> str:
     """A bilingual name ('Pesuruhjaya … / … Commissioner') in the language of the text: each
     half of an ms page names the regulator in its own language only."""
@@ -145,12 +163,60 @@ def authority_name(name: str, lang: str) -> str:
     return ours if lang == "ms" else english
 
 
+def address(text: str, country: str, lang: str) -> str:
+    """An address with its country in `lang` (CLDR): a trailing country name is replaced
+    ('…, Norge' -> '…, Norway' on an English page), else the given country is added."""
+    rest, written = vocab.split_country(text)
+    code = written or country
+    if not text or not code:
+        return text
+    return f"{rest}, {notices.country_namer(lang)(code)}"
+
+
+def local_controller(campaign: Campaign, lang: str):
+    """The controller with every address in the language of the text."""
+    c = campaign.controller
+    contacts = {k: replace(x, address=address(x.address, x.country, lang)) if x and x.address else x
+                for k, x in (("dpo", c.dpo), ("representative", c.representative))}
+    return replace(c, address=address(c.address, c.country, lang), **contacts)
+
+
+@lru_cache(maxsize=None)
+def calling_code(country: str, lang: str) -> int:
+    """The code a number typed without + gets on a page in `lang`: the controller's when `lang`
+    is an official language of its country, else the one code of every country where `lang` is
+    official; 0 when that is ambiguous (de, es, en…: the page asks for +country instead of
+    silently giving a visitor the controller's code)."""
+    base = lang.split("_")[0]
+    if base in get_official_languages(country, de_facto=True):
+        return phonenumbers.country_code_for_region(country) or 0
+    codes = {phonenumbers.country_code_for_region(t) for t in get_global("territory_languages")
+             if base in get_official_languages(t, de_facto=True)} - {0}
+    return codes.pop() if len(codes) == 1 else 0
+
+
+def bilingual_links(campaign: Campaign, lang: str, locales: Locales) -> tuple[tuple[str, str, str], ...]:
+    """A Malaysian controller's pages in a locale without both languages link the notice in
+    Bahasa Malaysia and in English (the ms privacy page shows both, PDPA s.7(3))."""
+    if not campaign.malaysia or vocab.SECOND_LANGUAGE.get(lang):
+        return ()
+    href = {"ms": "../ms/privacy.html", "en": "../en/privacy.html" if "en" in campaign.locales
+            else "../ms/privacy.html#notice-en"}
+    return tuple((shown, locales.translations(shown).ugettext(BILINGUAL[shown]), href[shown])
+                 for shown in ("ms", "en") if shown != lang)
+
+
+def collected(campaign: Campaign, t, lang: str) -> str:
+    """'your mobile number and your email address': the fields the form may ask for."""
+    return format_list([t.ugettext(DATA_FIELDS[f]) for f, ids in campaign.needed_by.items() if ids], locale=lang)
+
+
 def notice_context(campaign: Campaign, lang: str, purposes: tuple[PurposeView, ...], locales: Locales,
                    page: str | None = None) -> dict:
     t = locales.translations(lang)
     recipients, pdpa, gdpr = _recipients(campaign, lang, t)
     return {
-        "campaign": campaign, "brand": campaign.brand_name, "controller": campaign.controller,
+        "campaign": campaign, "brand": campaign.brand_name, "controller": local_controller(campaign, lang),
         "authority": campaign.authority, "authority_name": authority_name(campaign.authority.name, lang),
         "purposes": purposes, "recipients": recipients,
         "transfers": pdpa if campaign.malaysia else gdpr,
@@ -160,6 +226,8 @@ def notice_context(campaign: Campaign, lang: str, purposes: tuple[PurposeView, .
         "withdraw_ways": withdraw_ways(campaign, t, lang, page or lang),
         "has_email": campaign.needs_email, "withdraw_url": "withdraw.html",
         "malaysia": campaign.malaysia, "gdpr": campaign.gdpr, "eea": campaign.country in vocab.EEA,
+        "collected": collected(campaign, t, lang), "minimum_age": campaign.minimum_age,
+        "age_national": campaign.minimum_age == vocab.MINIMUM_AGE.get(campaign.country), "country": campaign.country,
         "unconfirmed": days(campaign.unconfirmed_days, lang), "proof": years(campaign.proof_years, lang),
         # the summary gives one retention line: the longest period is true of every purpose
         "longest_retention": months(max(p.retention_months for p in campaign.purposes), lang),
@@ -182,8 +250,11 @@ def resolve(campaign: Campaign, lang: str, locales: Locales) -> LocaleView:
     notice_version = notices.content_hash(*(w.notice for w in wordings))
     wording_version = notices.content_hash(*(f"{p.label}\n{p.stop}\n" for w in wordings for p in w.purposes),
                                            *(w.summary for w in wordings))
-    code = phonenumbers.country_code_for_region(campaign.country) or 0
-    return LocaleView(lang, primary, secondary, notice_version, wording_version, code)
+    hours = campaign.stop_within_hours
+    return LocaleView(lang, primary, secondary, notice_version, wording_version, calling_code(campaign.country, lang),
+                      phonenumbers.country_code_for_region(campaign.country) or 0,
+                      format_unit(hours, "duration-hour", length="long", locale=lang) if hours else "",
+                      bilingual_links(campaign, lang, locales))
 
 
 def resolve_all(campaign: Campaign, locales: Locales) -> dict[str, LocaleView]:
