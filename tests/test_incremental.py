@@ -149,8 +149,11 @@ def test_many_campaigns_build_in_parallel_as_in_series(tmp_path):
         (campaigns / f"shop-{i}.yaml").write_text(
             text.replace("id: nordlys-sko", f"id: shop-{i}").replace("name: Nordlys Sko\n", f"name: Shop {i}\n"),
             encoding="utf-8")
+    # Two cores, and no other thread as far as the pool can tell (pytest-xdist runs its own;
+    # they take no lock the build's children need).
     with mock.patch.object(parallel, "ordered", wraps=parallel.ordered) as pool, \
-            mock.patch.object(os, "sched_getaffinity", return_value={0, 1}):
+            mock.patch.object(os, "sched_getaffinity", return_value={0, 1}), \
+            mock.patch.object(parallel.threading, "active_count", return_value=1):
         together = run(tmp_path / "p", tmp_path / "together")
     assert pool.call_args.args[2] == 2  # two worker processes
     with mock.patch.object(parallel, "workers", return_value=1):

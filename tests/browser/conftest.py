@@ -13,7 +13,8 @@ from generator.receiver.ratelimit import Limit, Limits
 from support.projects import example_project
 
 # The tests sign up many people from one address in a short time.
-ROOMY = Limits(per_address=Limit(100_000, 60), per_contact=Limit(100, 60), wrong_codes=Limit(1000, 60))
+ROOMY = Limits(per_address=Limit(100_000, 60), per_contact=Limit(100, 60), wrong_codes=Limit(1000, 60),
+               withdrawals_per_address=Limit(1000, 60))
 
 
 class MovableClock:

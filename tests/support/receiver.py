@@ -21,7 +21,8 @@ from support.projects import example_project
 
 SITE = "http://127.0.0.1:8999"
 KEY = b"test-key"  # the contact key of a PostgreSQL ledger (an SQLite one makes its own file)
-ROOMY = Limits(per_address=Limit(10_000, 60), per_contact=Limit(100, 60), wrong_codes=Limit(100, 60))
+ROOMY = Limits(per_address=Limit(10_000, 60), per_contact=Limit(100, 60), wrong_codes=Limit(100, 60),
+               withdrawals_per_address=Limit(1000, 60))
 
 
 class Clock:
