@@ -132,10 +132,14 @@ def test_malay_pages_show_malay_and_english(site):
     page = Tags(html)
     assert page.find("html", lang="ms")
     assert len(page.find("div", **{"class": "summary", "lang": "ms"})) == 1
-    assert len(page.find("div", **{"class": "summary", "lang": "en"})) == 1
-    assert len(page.find("span", lang="en", **{"class": "second-lang"})) == 2 * 2  # labels + stop hints
-    english = html[html.index('<div class="summary" lang="en">'):]
+    # the English summary and choices, folded, before the first box; the Malay summary before the button
+    english = html[html.index('<details class="summary summary-second" lang="en">'):]
+    english = english[:english.index("</details>")]
+    assert html.index("</details>") < html.index('type="checkbox"') < html.index('<div class="summary" lang="ms">')
+    assert "About your consent, in English" in english
     assert "You can withdraw your consent at any time." in english and 'href="privacy.html"' in english
+    assert english.count("<li><strong>") == 2  # each choice with its English label and stop hint
+    assert "Emails from Kedai Harmoni" in english and "reply BERHENTI or STOP" in english
 
 
 def test_script_messages_are_complete_and_translated(site, locales):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import phonenumbers
-from babel.core import get_global
+from babel.core import Locale, get_global
 from babel.languages import get_official_languages
 from babel.lists import format_list
 from babel.units import format_unit
@@ -238,7 +238,8 @@ def _wording(campaign: Campaign, lang: str, locales: Locales, page: str) -> Word
     purposes = purpose_views(campaign, lang, locales, page)
     ctx = notice_context(campaign, lang, purposes, locales, page)
     notice = notices.render(lang, ctx, locales, campaign.notice_extra.get(lang, ""))  # checks the required items
-    summary = notices.render_wording("summary.html", locales, lang, **ctx)
+    summary = notices.render_wording("summary.html", locales, lang, second=page != lang,
+                                     language_name=Locale.parse(lang).display_name, **ctx)
     return Wording(lang, purposes, summary, notice.html)
 
 
