@@ -100,7 +100,7 @@ class LocalServer:
     def _serve(self, project: Project) -> None:
         """Site + receiver for the current build (the receiver keeps the ledger)."""
         self.receiver = Receiver(self.build.campaigns, self.ledger, project.locales, site_url=self.url,
-                                 **self._receiver_options)
+                                 theme_dirs=project.theme_dirs, **self._receiver_options)
         for campaign in self.build.campaigns:  # the versions these pages show, not rendered again
             self.receiver.flows.versions.seed(campaign, self.build.views[campaign.id])
         self.site = LocalSite(self.site_dir, self.receiver)

@@ -25,7 +25,7 @@ from generator.i18n.locales import Locales
 from generator.project import Project
 from generator.site.build import campaign_files
 from generator.urls import origin
-from . import hooks, payload, security
+from . import hooks, look, payload, security
 from .flows import Flows
 from .ledger import Ledger
 from .messages import error_page
@@ -57,13 +57,14 @@ class Receiver:
     def __init__(self, campaigns: list[Campaign], ledger: Ledger, locales: Locales, origins: list[str] | None = None,
                  site_url: str = "", token_ttl: timedelta = timedelta(hours=48), prefix: str = "/api",
                  limits: Limits | None = None, clock=now_utc, on_message=None, senders=None, api_url: str = "",
-                 preview: bool = False, allowed_hosts=None, body_timeout: float | None = 10):
+                 preview: bool = False, allowed_hosts=None, body_timeout: float | None = 10, theme_dirs=None):
         """`senders` (senders.Senders, channel -> Sender; default: every channel to the outbox
         table) deliver the messages; `on_message(message)` is called before each send.
         `api_url` is the receiver's public address with the prefix (for the unsubscribe links;
         default: from the campaign's submit endpoint, else the request). `preview` (`optin serve`
         only) keeps the messages as sent, link and code included, in the outbox table."""
         self.campaigns = {c.id: c for c in campaigns}
+        self.looks = look.Looks(theme_dirs)  # its own pages in the campaigns' themes (Project.theme_dirs)
         self.locales = locales
         self.site_url = site_url.rstrip("/")
         wanted = list(origins or []) + [self.site_url] + [c.base_url for c in campaigns]
@@ -160,10 +161,9 @@ class Receiver:
         if not navigate:
             response = json_response(exc.body(), exc.status)
         elif endpoint == "submit":
-            lang = self._lang(data)
-            back = self.target(request, data, endpoint, success=False, page="index.html")
-            response = Response(error_page(self.locales.translations(lang), lang, exc.code, back), exc.status, mimetype="text/html")
-            response.headers["Content-Language"] = lang
+            lang, back = self._lang(data), self.target(request, data, endpoint, success=False, page="index.html")
+            shown = self.looks.of(self.campaigns.get(str(data.get("campaign"))), home=back)
+            response = hooks.page(error_page(self.locales.translations(lang), lang, exc.code, back, shown), lang, shown, exc.status, look.ERROR_CSP)
         else:
             state = exc.code if exc.code in PAGE_STATES[endpoint] else "bad_request"
             response = redirect(self.target(request, data, endpoint, success=False, fragment=state))
@@ -289,7 +289,7 @@ def create_app(campaigns=None, ledger=None, origins=None, site_url: str = "",
     app = Receiver(load_campaigns(project, campaigns), ledger, project.locales, origins=origins, site_url=site_url, token_ttl=timedelta(hours=token_hours),
                    prefix=prefix, limits=limits, clock=clock, on_message=on_message, senders=senders,
                    api_url=api_url, allowed_hosts=env.get("OPTIN_ALLOWED_HOSTS") if allowed_hosts is None else allowed_hosts,
-                   body_timeout=float(env.get("OPTIN_BODY_TIMEOUT", body_timeout)))
+                   body_timeout=float(env.get("OPTIN_BODY_TIMEOUT", body_timeout)), theme_dirs=project.theme_dirs)
     from . import backoffice, scheduler
 
     backoffice.mount(app, project.receiver, env)

@@ -16,6 +16,7 @@ import logging
 from werkzeug.wrappers import Request, Response
 
 from . import evidence, webhooks
+from .look import Look, signup_url
 from .messages import stop_page
 from .replies import LINK_METHOD, ONE_CLICK_METHOD, TOKEN_SHAPE
 
@@ -111,18 +112,22 @@ def unsubscribe(receiver, request: Request) -> Response:
     campaign = receiver.campaigns.get(found[0]["campaign"]) if found else None
     lang = found[0]["locale"] if campaign else "en"
     t = receiver.locales.translations(lang)
+    base = receiver.public_base(campaign, request) if campaign else ""
+    look = receiver.looks.of(campaign, signup_url(base, campaign, lang) if base else "")
     if campaign is None:
-        return page(stop_page(t, lang, "invalid"), lang, 404)
+        return page(stop_page(t, lang, "invalid", look), lang, look, 404)
     if request.method == "POST":
         done = receiver.replies.unsubscribe(token, LINK_METHOD, evidence.of_request(request))
-        return page(stop_page(t, lang, "done" if done else "nothing", campaign, done), lang)
+        return page(stop_page(t, lang, "done" if done else "nothing", look, campaign, done), lang, look)
     state = "ask" if found[1] else "nothing"
-    return page(stop_page(t, lang, state, campaign, found[1], action=f"?t={token}"), lang)
+    return page(stop_page(t, lang, state, look, campaign, found[1], action=f"?t={token}"), lang, look)
 
 
-def page(html: str, lang: str, status: int = 200) -> Response:
+def page(html: str, lang: str, look: Look, status: int = 200, policy: str = STOP_CSP) -> Response:
+    """One of the receiver's HTML pages; `policy` is its CSP, to which the page's inline
+    stylesheet is added by its hash."""
     response = text(html, status, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = STOP_CSP
+    response.headers["Content-Security-Policy"] = look.csp(policy)
     response.headers["Content-Language"] = lang
     response.headers["Referrer-Policy"] = "no-referrer"  # the address holds the token
     response.headers["X-Robots-Tag"] = "noindex"

@@ -11,7 +11,8 @@ from werkzeug.wrappers import Request, Response
 
 from . import security
 from .app import Receiver
-from .pages import render
+from .look import signup_url
+from .messages import outbox_page
 
 OUTBOX_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'"
 
@@ -59,8 +60,16 @@ class LocalSite:
         return send_file(target, request.environ, max_age=0)
 
     def outbox_page(self) -> Response:
-        rows = self.receiver.ledger.outbox()
-        html = render("outbox.html", rows=rows)
+        """In the campaign's look when the project has one campaign, else the default theme's
+        (each message links to its campaign's signup page); in the campaigns' default locale
+        when they share one, else English."""
+        campaigns = self.receiver.campaigns
+        defaults = {c.default_locale for c in campaigns.values()}
+        lang = defaults.pop() if len(defaults) == 1 else "en"
+        only = next(iter(campaigns.values())) if len(campaigns) == 1 else None
+        look = self.receiver.looks.of(only, signup_url("", only, only.default_locale) if only else "")
+        html = outbox_page(self.receiver.locales.translations(lang), lang, self.receiver.ledger.outbox(), campaigns, look)
         response = Response(html, mimetype="text/html")
-        response.headers["Content-Security-Policy"] = OUTBOX_CSP
+        response.headers["Content-Security-Policy"] = look.csp(OUTBOX_CSP)
+        response.headers["Content-Language"] = lang
         return response

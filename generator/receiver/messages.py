@@ -1,7 +1,8 @@
 """Texts the receiver itself sends or shows, in the campaign locale via the gettext catalogs:
 the confirmation message (with the opt-out instruction and the recipient's own withdraw
 link; its text comes from generator.site.messages, shared with the build), the notice after a
-withdrawal, the no-JavaScript error page and the page a withdraw link opens."""
+withdrawal, the no-JavaScript error page, the page a withdraw link opens and the local outbox
+page, each in the campaign's theme (look.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,7 +10,8 @@ from dataclasses import dataclass
 from babel.units import format_unit
 
 from generator.campaign.model import Campaign
-from generator.campaign.vocab import N_
+from generator.campaign.vocab import CHANNEL_NAMES, N_
+from generator.receiver.look import Look, signup_url
 from generator.receiver.pages import render
 from generator.site.messages import (  # noqa: F401 - one definition, shared with the build
     ASKED,
@@ -62,6 +64,20 @@ STOP_NOTHING = N_("Nothing to withdraw: these messages are already stopped.")
 STOP_INVALID_TITLE = N_("This link does not work")
 STOP_INVALID = N_("This withdrawal link is not valid (it may have been cut off). Use the withdrawal page of "
                   "the sign-up instead.")
+BACK_TO_SIGNUP = N_("Back to sign-up")
+# The local outbox of `optin serve` (local.py): what the marketer sees while trying the pages.
+OUTBOX = {
+    "title": N_("Outbox (local)"),
+    "heading": N_("Outbox"),
+    "intro": N_("Messages the local receiver would have sent (confirmations, notices of withdrawal), newest "
+                "first. Nothing leaves this computer."),
+    # before the recipient's phone number or email address
+    "to": N_("To:"),
+    "open": N_("Open the confirmation link"),
+    # before the typed confirmation code
+    "code": N_("Code:"),
+    "empty": N_("No messages yet."),
+}
 
 
 @dataclass(frozen=True)
@@ -117,18 +133,19 @@ def opt_out_message(t, campaign: Campaign, lang: str, channel: str, recipient: s
     return Message(campaign.id, lang, channel, recipient, opt_out_reply(t, campaign, lang), "", "", OPT_OUT_REPLY)
 
 
-def error_page(t, lang: str, code: str, back_url: str) -> str:
-    """A minimal localised page for a form posted without JavaScript that the receiver rejects."""
+def error_page(t, lang: str, code: str, back_url: str, look: Look) -> str:
+    """A localised page for a form posted without JavaScript that the receiver rejects."""
     return render("error.html", lang=lang, code=code, back_url=back_url, title=t.ugettext(ERROR_TITLES.get(code, ERROR_TITLE)),
-                  text=t.ugettext(ERRORS.get(code, GENERIC_ERROR)), back=t.ugettext(BACK))
+                  text=t.ugettext(ERRORS.get(code, GENERIC_ERROR)), back=t.ugettext(BACK), look=look)
 
 
-def stop_page(t, lang: str, state: str, campaign: Campaign | None = None, purposes=(), action: str = "") -> str:
+def stop_page(t, lang: str, state: str, look: Look, campaign: Campaign | None = None, purposes=(),
+              action: str = "") -> str:
     """The page of a withdraw link: `state` ask (a button posting to `action`), done, nothing
     or invalid; `purposes` are listed with the sign-up page's wording."""
     if campaign is None:
         return render("stop.html", lang=lang, state="invalid", title=t.ugettext(STOP_INVALID_TITLE),
-                      text=t.ugettext(STOP_INVALID), items=[], button="", action="")
+                      text=t.ugettext(STOP_INVALID), items=[], button="", action="", back="", look=look)
     hours = campaign.stop_within_hours
     if state == "done":
         body = (text(t, STOP_DONE, within=format_unit(hours, "duration-hour", length="long", locale=lang))
@@ -138,4 +155,21 @@ def stop_page(t, lang: str, state: str, campaign: Campaign | None = None, purpos
         body = t.ugettext(msgid)
     items = [line[2:] for line in purpose_lines(t, campaign, lang, list(purposes))]
     return render("stop.html", lang=lang, state=state, title=text(t, STOP_TITLE, business=campaign.brand_name),
-                  text=body, items=items, button=t.ugettext(STOP_BUTTON), action=action)
+                  text=body, items=items, button=t.ugettext(STOP_BUTTON), action=action,
+                  back=t.ugettext(BACK_TO_SIGNUP), look=look)
+
+
+def outbox_page(t, lang: str, rows, campaigns: dict[str, Campaign], look: Look) -> str:
+    """The local outbox: one card per message (`rows`: the outbox table), each naming its
+    campaign with a link to its signup page on the local site."""
+    cards = []
+    for row in rows:
+        card = dict(row)
+        campaign = campaigns.get(card["campaign"])
+        channel = CHANNEL_NAMES.get(card["channel"])
+        card.update(channel_name=t.ugettext(channel) if channel else card["channel"],
+                    brand=campaign.brand_name if campaign else card["campaign"],
+                    home=signup_url("", campaign, card["locale"]) if campaign else "")
+        cards.append(card)
+    return render("outbox.html", lang=lang, title=t.ugettext(OUTBOX["title"]), rows=cards, look=look,
+                  s={key: t.ugettext(msgid) for key, msgid in OUTBOX.items()})
