@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from generator.cli.main import main
 from generator.errors import OptinError
 from generator.pipeline.build import build
-from generator.site import notices
 from support import projects
 from support.projects import FIXTURES
 

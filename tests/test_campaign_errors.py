@@ -30,6 +30,9 @@ endpoints:
   submit: https://api.test.example/submit
   confirm: https://api.test.example/confirm
   withdraw: https://api.test.example/withdraw
+hosting:
+  website: {name: Fjordvert AS, country: NO}
+  receiver: {name: Fjordvert AS, country: NO}
 purposes:
   - id: offers
     channel: whatsapp
@@ -181,7 +184,9 @@ MS_PROVIDERS = """providers:
     pdpa_transfer: due_diligence
     hosting: {name: "Meta Platforms, Inc.", country: US, pdpa_transfer: due_diligence}
 """
-MS_ONLY = (GOOD.replace("  country: NO", "  country: MY").replace("locales: [nb, en]", "locales: [ms]")
+MY_CONTACT = '  phone: "+60 3-2000 0000"\n  contact_designation: Privacy Officer\njurisdiction:'
+MS_ONLY = (GOOD.replace("country: NO", "country: MY").replace("locales: [nb, en]", "locales: [ms]")
+           .replace("jurisdiction:", MY_CONTACT, 1)
            .replace("default_locale: nb\n", "").replace("    purpose: offers", "    wording: {ms: tawaran kek}")
            .replace("purposes:\n", MS_PROVIDERS + "purposes:\n"))
 

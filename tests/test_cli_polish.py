@@ -40,7 +40,8 @@ def own_values(root: Path) -> None:
     text = path.read_text(encoding="utf-8")
     for old, new in (("name: Example Shop Ltd", "name: Fjordbakst AS"), ("name: Example Shop", "name: Fjordbakst"),
                      ("1 Example Street, Dublin, Ireland", "12 Harbour Road, Cork"),
-                     ("privacy@example.com", "privacy@fjordbakst.ie"), ("api.example.com", "api.fjordbakst.ie")):
+                     ("privacy@example.com", "privacy@fjordbakst.ie"), ("api.example.com", "api.fjordbakst.ie"),
+                     ("Example Web Hosting Ltd", "Liffey Web Hosting Ltd"), ("Example Server Hosting Ltd", "Liffey Cloud Ltd")):
         text = text.replace(old, new)
     path.write_text(text, encoding="utf-8")
 
@@ -85,7 +86,9 @@ def test_starter_placeholders_warn_with_file_line_and_key(starter):
     yaml = starter / "campaigns/shop.yaml"
     lines = yaml.read_text(encoding="utf-8").splitlines()
     for key, value in (("brand.name", "Example Shop"), ("controller.address", "1 Example Street"),
-                       ("controller.email", "privacy@example.com"), ("endpoints.submit", "api.example.com")):
+                       ("controller.email", "privacy@example.com"), ("endpoints.submit", "api.example.com"),
+                       ("hosting.website.name", "Example Web Hosting Ltd"),
+                       ("hosting.receiver.name", "Example Server Hosting Ltd")):
         [warning] = [w for w in result.output.splitlines() if f": {key}: " in w and "placeholder " in w]
         line = int(warning.split(f"{yaml}:")[1].split(":")[0])
         assert value in lines[line - 1], (warning, lines[line - 1])

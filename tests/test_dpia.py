@@ -30,6 +30,9 @@ endpoints:
   submit: https://api.kaffeeklubb.example/submit
   confirm: https://api.kaffeeklubb.example/confirm
   withdraw: https://api.kaffeeklubb.example/withdraw
+hosting:
+  website: {name: Spreehost GmbH, country: DE}
+  receiver: {name: Spreehost GmbH, country: DE}
 purposes:
   - id: tasting
     channel: email
@@ -54,6 +57,8 @@ controller:
   name: Kedai Kecil Sdn. Bhd.
   address: Jalan Ampang 1, 50450 Kuala Lumpur
   email: privasi@kedaikecil.example
+  phone: "+60 3-2000 0000"
+  contact_designation: Privacy Officer
 jurisdiction:
   country: MY
 locales: [ms, en]
@@ -61,6 +66,9 @@ endpoints:
   submit: https://api.kedaikecil.example/submit
   confirm: https://api.kedaikecil.example/confirm
   withdraw: https://api.kedaikecil.example/withdraw
+hosting:
+  website: {name: Awan Ujian Sdn. Bhd., country: MY}
+  receiver: {name: Awan Ujian Sdn. Bhd., country: MY}
 purposes:
   - id: promos
     channel: whatsapp

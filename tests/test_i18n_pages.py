@@ -90,7 +90,7 @@ def campaign_data(campaign) -> list[str]:
     for person in (c.dpo, c.representative):
         if person:
             values += [person.name, person.email, getattr(person, "address", "") or ""]
-    values += [provider.name for provider in campaign.providers.values()]
+    values += [provider.name for provider in (*campaign.hosts.values(), *campaign.providers.values())]
     values += [w for p in campaign.purposes for w in (p.wording or {}).values()]
     values += [k for per_locale in campaign.opt_out.values() for k in per_locale.values()]
     return [" ".join(v.split()) for v in values if v]

@@ -27,7 +27,7 @@ endpoints:
   submit: https://api.fjordkaffe.example/submit
   confirm: https://api.fjordkaffe.example/confirm
   withdraw: https://api.fjordkaffe.example/withdraw
-purposes:
+{hosting}purposes:
   - id: offers
     channel: whatsapp
     purpose: offers
@@ -46,11 +46,30 @@ REP = """\
 """
 
 
-def campaign(tmp_path, country="NO", locales="[en]", providers="", extra="", controller_extra=""):
+def hosts(country: str, locales: str) -> str:
+    """Hosts that need no transfer basis of their own: in the EEA, or for a Malaysian controller
+    in Malaysia (under standard contractual clauses once EEA pages make the GDPR apply)."""
+    if country != "MY":
+        return "hosting:\n  website: {name: Fjordvert AS, country: NO}\n  receiver: {name: Fjordvert AS, country: NO}\n"
+    basis = ", transfer: scc" if any(lang in locales for lang in ("nb", "de", "es")) else ""
+    return (f"hosting:\n  website: {{name: Awan Ujian Sdn. Bhd., country: MY{basis}}}\n"
+            f"  receiver: {{name: Awan Ujian Sdn. Bhd., country: MY{basis}}}\n")
+
+
+# a Malaysian controller's enquiries contact: a telephone number and a designation (PDP Regulations 2013)
+MY_CONTACT = '  phone: "+60 3-2000 0000"\n  contact_designation: Privacy Officer\n'
+
+
+def campaign(tmp_path, country="NO", locales="[en]", providers="", extra="", controller_extra="", hosting=None,
+             my_contact=MY_CONTACT):
+    if country == "MY":  # what the fixture does not give itself
+        controller_extra = "".join(line + "\n" for line in my_contact.splitlines()
+                                   if line.split(":")[0] + ":" not in controller_extra) + controller_extra
     folder = tmp_path / "campaigns"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "truth.yaml"
-    text = BASE.format(country=country, locales=locales, controller_extra=controller_extra, extra=extra)
+    text = BASE.format(country=country, locales=locales, controller_extra=controller_extra, extra=extra,
+                       hosting=hosts(country, locales) if hosting is None else hosting)
     path.write_text(text + (f"providers:\n{providers}" if providers else ""), encoding="utf-8")
     return path
 
@@ -220,6 +239,17 @@ def test_each_channel_is_named_with_its_own_keyword(tmp_path):
            "or use the unsubscribe link in any of our emails" in text
 
 
+def test_withdraw_page_names_each_reply_word_with_its_channel(tmp_path):
+    path = campaign(tmp_path, locales="[en, es]", extra="opt_out: {whatsapp: STOPP, sms: UNSUB}\n")
+    build(projects.project(tmp_path), [path], tmp_path / "site")
+    en, es = (notices.normalise((tmp_path / "site" / "truth" / lang / "withdraw.html").read_text(encoding="utf-8"))
+              for lang in ("en", "es"))
+    assert "You can also reply STOPP to any of our WhatsApp messages." in en
+    assert "You can also reply UNSUB to any of our text messages (SMS)." in en
+    assert "to any message" not in en
+    assert "STOPP a cualquiera de nuestros mensajes de WhatsApp" in es and "UNSUB a cualquiera de nuestros SMS" in es
+
+
 def test_ms_page_names_both_accepted_keywords_in_both_halves(tmp_path):
     path = campaign(tmp_path, country="MY", locales="[ms]", providers=MY_PROVIDERS,
                     extra="opt_out: {whatsapp: {ms: BERHENTI, en: STOP}}\n")
@@ -286,6 +316,30 @@ def test_malaysian_controller_cites_the_pdpa_and_the_2013_regulations(tmp_path):
 
 
 # --- PDPA (as amended 2024) for a Malaysian controller ------------------------------------------
+
+def test_malaysian_controller_needs_a_telephone_and_a_designated_contact(tmp_path):
+    found = problems(tmp_path, country="MY", locales="[ms]", providers=MY_PROVIDERS, my_contact="")
+    assert any("controller.phone" in p and "Personal Data Protection Regulations 2013" in p for p in found)
+    assert any("controller.contact_designation" in p and "add `contact_designation:" in p for p in found)
+    # a title per locale must cover English too (ms pages show it)
+    found = problems(tmp_path, country="MY", locales="[ms]", providers=MY_PROVIDERS,
+                     my_contact='  phone: "+60 3-2000 0000"\n  contact_designation: {ms: Pegawai Privasi}\n')
+    assert any("controller.contact_designation" in p and "no designation in en" in p for p in found)
+
+
+def test_designated_contact_is_named_in_both_halves_and_a_dpo_takes_its_place(tmp_path):
+    mine = '  phone: "+60 3-2000 0000"\n  contact_designation: {ms: Pegawai Privasi, en: Privacy Officer}\n'
+    path = campaign(tmp_path, country="MY", locales="[ms]", providers=MY_PROVIDERS, my_contact=mine)
+    build(projects.project(tmp_path), [path], tmp_path / "site")
+    page = (tmp_path / "site" / "truth" / "ms" / "privacy.html").read_text(encoding="utf-8")
+    ms, en = (notices.normalise(a) for a in re.findall(r'<article class="notice"[^>]*>(.*?)</article>', page, re.S))
+    assert "hubungi Pegawai Privasi kami di personvern@fjordkaffe.example atau melalui telefon di +60 3-2000 0000" in ms
+    assert "contact our Privacy Officer at personvern@fjordkaffe.example or by telephone on +60 3-2000 0000" in en
+    path = campaign(tmp_path, country="MY", locales="[ms]", providers=MY_PROVIDERS, controller_extra=DPO, my_contact=mine)
+    build(projects.project(tmp_path), [path], tmp_path / "site")
+    text = notices.normalise((tmp_path / "site" / "truth" / "ms" / "privacy.html").read_text(encoding="utf-8"))
+    assert "contact our data protection officer at dpo@example.com" in text and "Privacy Officer" not in text
+
 
 DPO = """\
   phone: "+60 3-2000 0000"

@@ -23,8 +23,8 @@ from generator.site import whatsapp
 
 SCHEMA = json.loads((Path(whatsapp.__file__).parent / "schema" / "whatsapp-template.schema.json").read_text())
 NEW_MSGIDS = (texts.SUBSCRIBED, texts.SUBSCRIBED_TO, texts.OPTED_OUT)
-PHONE_MESSAGES = {texts.CONFIRMATION, texts.SUBSCRIBED_MESSAGE, texts.OPT_OUT_REPLY}
-EMAIL_MESSAGES = {texts.CONFIRMATION, texts.SUBSCRIBED_MESSAGE}
+PHONE_MESSAGES = {texts.CONFIRMATION, texts.SUBSCRIBED_MESSAGE, texts.OPT_OUT_REPLY, texts.WITHDRAWAL}
+EMAIL_MESSAGES = {texts.CONFIRMATION, texts.SUBSCRIBED_MESSAGE, texts.WITHDRAWAL}
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,8 @@ controller:
   name: Kedai Kecil Sdn. Bhd.
   address: Jalan Ampang 1, 50450 Kuala Lumpur
   email: privasi@kedaikecil.example
+  phone: "+60 3-2000 0000"
+  contact_designation: Privacy Officer
 jurisdiction:
   country: MY
 locales: [ms, en]
@@ -33,6 +35,9 @@ endpoints:
   submit: https://api.kedaikecil.example/submit
   confirm: https://api.kedaikecil.example/confirm
   withdraw: https://api.kedaikecil.example/withdraw
+hosting:
+  website: {name: Awan Ujian Sdn. Bhd., country: MY, dpa: "2025-02-01"}
+  receiver: {name: Awan Ujian Sdn. Bhd., country: MY, dpa: "2025-02-01"}
 purposes:
   - id: promos
     channel: whatsapp
@@ -127,6 +132,7 @@ def test_transfers_and_processors_as_the_campaign_states_them(project):
     document = record_json()
     kedai, nordlys = by_id(document, "kedai-harmoni"), by_id(document, "nordlys-sko")
     assert {(t["law"], t["recipient"], t["country"], t["basis"]) for t in kedai["transfers"]} == {
+        ("GDPR", "Awan Rimba Hosting Sdn. Bhd.", "MY", "scc"),  # the hosts, for the EEA pages
         ("PDPA 2010", "Meta Platforms Ireland Ltd (WhatsApp Business Platform)", "IE", "due_diligence"),
         ("PDPA 2010", "Meta Platforms, Inc.", "US", "due_diligence"),
         ("GDPR", "Meta Platforms, Inc.", "US", "dpf"),
@@ -136,6 +142,7 @@ def test_transfers_and_processors_as_the_campaign_states_them(project):
     assert dpf["decision"] == "Commission Implementing Decision (EU) 2023/1795" and not dpf["safeguard_copy"]
     assert [(t["law"], t["recipient"], t["basis"]) for t in nordlys["transfers"]] == [("GDPR", "Meta Platforms, Inc.", "dpf")]
     assert [(r["channel"], r["name"], r["hosting"]) for r in nordlys["recipients"]] == [
+        (None, "Fjellnett Hosting AS", None), (None, "Kaamos Cloud Oy", None),
         ("whatsapp", "Meta Platforms Ireland Ltd (WhatsApp Business Platform)",
          {"name": "Meta Platforms, Inc.", "country": "US"}),
         ("sms", "Link Mobility AS", None)]
@@ -152,7 +159,9 @@ def test_markdown_lists_kedai_harmonis_processors_and_transfer_bases(project):
     due_diligence = ("`due_diligence`: we have taken all reasonable precautions and exercised all due diligence, "
                      "including a written contract with the recipient, so that your data is not processed there in "
                      "a way that would breach the Personal Data Protection Act 2010 (section 129(3)(f))")
+    scc = "`scc`: the European Commission's standard contractual clauses (GDPR Article 46(2)(c))"
     assert [row.split(" | ")[:4] for row in rows] == [
+        ["| GDPR", "Awan Rimba Hosting Sdn. Bhd.", "MY", scc], ["| GDPR", "Awan Rimba Hosting Sdn. Bhd.", "MY", scc],
         ["| PDPA 2010", "Meta Platforms Ireland Ltd (WhatsApp Business Platform)", "IE", due_diligence],
         ["| PDPA 2010", "Meta Platforms, Inc.", "US", due_diligence],
         ["| GDPR", "Meta Platforms, Inc.", "US", ("`dpf`: the European Commission's adequacy decision for organisations "

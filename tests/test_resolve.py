@@ -22,6 +22,8 @@ controller:
   name: Kedai Ujian Sdn. Bhd.
   address: No. 1, Jalan Ujian, 50000 Kuala Lumpur, Malaysia
   email: privasi@kedaiujian.example
+  phone: "+60 3-2000 0000"
+  contact_designation: Privacy Officer
 jurisdiction:
   country: MY
 locales: [ms]
@@ -29,6 +31,9 @@ endpoints:
   submit: http://127.0.0.1:9/optin/submit
   confirm: http://127.0.0.1:9/optin/confirm
   withdraw: http://127.0.0.1:9/optin/withdraw
+hosting:
+  website: {name: Awan Ujian Sdn. Bhd., country: MY}
+  receiver: {name: Awan Ujian Sdn. Bhd., country: MY}
 purposes:
   - id: kek
     channel: whatsapp

@@ -29,7 +29,8 @@ SCREENSHOTS = REPO / "screenshots"  # git-ignored: for a person to look at
 # messages (no template: no base_url) and the three flow pages
 KAFFE_KEYS = {"label:offers", "label:news", "summary", "opt_out", "notice",
               "message:whatsapp:confirmation", "message:whatsapp:subscribed", "message:whatsapp:opt_out_reply",
-              "message:email:confirmation", "message:email:subscribed", "page:thanks", "page:confirm", "page:withdraw"}
+              "message:whatsapp:withdrawal", "message:email:confirmation", "message:email:subscribed",
+              "message:email:withdrawal", "page:thanks", "page:confirm", "page:withdraw"}
 
 
 @pytest.fixture(autouse=True)
@@ -278,31 +279,42 @@ def test_changed_message_and_page_texts_fail_a_strict_build_naming_them(tmp_path
     assert run("build", str(path), "--strict", "--out", str(tmp_path / "site")).exit_code == 0
 
 
-def test_review_shows_messages_and_pages_of_every_locale(tmp_path):
+@pytest.mark.parametrize("name", ["fjord-kaffe", "kedai-harmoni"])
+def test_review_shows_messages_and_pages_of_every_locale(tmp_path, name):
     """What the review shows is what the build writes: every line of every message in
-    messages.json and every heading of the flow pages, per locale."""
-    path = campaign_copy(tmp_path, "fjord-kaffe")
+    messages.json and every heading of the flow pages, per locale (kedai-harmoni: all five,
+    its ms pages in Malay and English)."""
+    if name == "fjord-kaffe":
+        path = campaign_copy(tmp_path, name)
+    else:
+        path = projects.example_project(tmp_path).campaigns_dir / f"{name}.yaml"
+    langs = model.load(path).locales
     out = tmp_path / "site"
     assert run("build", str(path), "--out", str(out)).exit_code == 0
     assert run("review", str(path), "--out", str(tmp_path / "review")).exit_code == 0
-    text = (tmp_path / "review" / "fjord-kaffe.md").read_text(encoding="utf-8")
-    parts = re.split(r"^## (en|nb): .*$", text, flags=re.M)  # the locale sections, in turn
+    text = (tmp_path / "review" / f"{name}.md").read_text(encoding="utf-8")
+    parts = re.split(rf"^## ({'|'.join(langs)}): .*$", text, flags=re.M)  # the locale sections, in turn
     sections = dict(zip(parts[1::2], parts[2::2]))
-    assert set(sections) == {"en", "nb"}
-    messages = json.loads((out / "fjord-kaffe" / "messages.json").read_text(encoding="utf-8"))
+    assert set(sections) == set(langs) and len(langs) >= 2
+    messages = json.loads((out / name / "messages.json").read_text(encoding="utf-8"))
+    assert set(messages) == set(langs)
     for lang, channels in messages.items():
         for channel, bodies in channels.items():
-            for name, body in bodies.items():
-                assert f"### {lang} message:{channel}:{name}:" in sections[lang]
+            assert {"confirmation", "subscribed", "withdrawal"} <= set(bodies)
+            for kind, body in bodies.items():
+                assert f"### {lang} message:{channel}:{kind}:" in sections[lang]
                 for line in filter(str.strip, body.splitlines()):
-                    assert line.strip() in sections[lang], (lang, channel, name, line)
+                    assert line.strip() in sections[lang], (lang, channel, kind, line)
         for page in ("thanks", "confirm", "withdraw"):
-            built = (out / "fjord-kaffe" / lang / f"{page}.html").read_text(encoding="utf-8")
+            built = (out / name / lang / f"{page}.html").read_text(encoding="utf-8")
             main = built.split('<main id="main"', 1)[1]
             for heading in re.findall(r"<h1[^>]*>(.*?)</h1>", main):
                 assert f"# {notices.normalise(heading)}" in sections[lang], (lang, page, heading)
-    assert "Du har bedt om å få meldinger fra Fjord Kaffe:" in sections["nb"]
-    assert "You asked to get messages from Fjord Kaffe:" in sections["en"]
+    if name == "fjord-kaffe":
+        assert "Du har bedt om å få meldinger fra Fjord Kaffe:" in sections["nb"]
+        assert "You asked to get messages from Fjord Kaffe:" in sections["en"]
+    else:
+        assert "Your consent to these messages from Kedai Harmoni was withdrawn:" in sections["en"]
 
 
 def test_whatsapp_template_is_a_legal_text(tmp_path):

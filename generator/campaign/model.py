@@ -5,10 +5,10 @@ as a CampaignError naming file, line and key.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from generator.campaign import colors, contact_card
+from generator.campaign import colors, contact_card, malaysia
 from generator.campaign import transfers, vocab
 from generator.campaign import landing
 from generator.errors import CampaignError, Problem
@@ -35,6 +35,7 @@ class Controller:
     dpo: Contact | None = None
     representative: Contact | None = None
     country: str = ""  # of the address (jurisdiction.country)
+    designations: dict = field(default_factory=dict)  # locale -> title of the enquiries contact
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class Campaign:
     purposes: tuple[Purpose, ...]
     opt_out: dict[str, dict[str, str]]  # channel -> language shown (locales + second languages) -> keyword
     providers: dict[str, Provider]
+    hosts: dict[str, Provider] = field(default_factory=dict)  # `hosting:` role (vocab.HOSTS) -> host
     notice_extra: dict[str, str] = field(default_factory=dict)
     theme: str = "default"
     # Retention beyond each purpose's months (one source of truth: the notice states them and
@@ -173,7 +175,6 @@ class Campaign:
         return next(p for p in self.purposes if p.id == purpose_id)
 
     def with_endpoints(self, endpoints: Endpoints) -> "Campaign":
-        from dataclasses import replace
         return replace(self, endpoints=endpoints)
 
 
@@ -240,12 +241,14 @@ def _build(data: dict, path: Path, id_line: int, default_theme: str) -> Campaign
         logo=(path.parent / brand["logo"]).resolve() if brand.get("logo") else None,
         colors={**colors.DEFAULTS, **brand.get("colors", {})},
         controller=Controller(ctrl["name"], ctrl["address"], ctrl["email"], ctrl.get("phone", ""),
-                              _contact(ctrl.get("dpo")), _contact(ctrl.get("representative")), country),
+                              _contact(ctrl.get("dpo")), _contact(ctrl.get("representative")), country,
+                              malaysia.designations(ctrl.get(malaysia.DESIGNATION, {}))),
         country=country, authority=_authority(data), locales=locales,
         default_locale=data.get("default_locale", locales[0]),
         base_url=data.get("base_url", "").rstrip("/"),
         endpoints=Endpoints(**data["endpoints"]),
         purposes=purposes, opt_out=_keywords(data, country, locales), providers=providers,
+        hosts={role: _provider(data["hosting"][role], gdpr) for role in vocab.HOSTS},
         notice_extra=dict(data.get("notice", {})), theme=data.get("theme", default_theme),
         unconfirmed_days=data.get("unconfirmed_days", vocab.DEFAULT_UNCONFIRMED_DAYS),
         proof_years=data.get("proof_years", vocab.DEFAULT_PROOF_YEARS),

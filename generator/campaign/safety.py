@@ -17,6 +17,7 @@ MAX_LOGO_BYTES = 512 * 1024
 # Longest sensible value per key (fnmatch-like: * is one key or list index); others: DEFAULT_MAX.
 MAX_LENGTH = {
     "brand.name": 200, "controller.name": 200, "controller.*.name": 200, "providers.*.name": 200,
+    "hosting.*.name": 200,
     "controller.address": 500, "controller.*.address": 500, "purposes.*.wording.*": 200,
     "notice.*": 20_000,
 }

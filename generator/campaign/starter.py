@@ -54,6 +54,16 @@ purposes:                       # one unticked checkbox each; never bundled
   #   channel: email
   #   wording: {{en: "our VIP club"}}   # custom topic, one per locale (ms pages need en too)
 
+hosting:                        # who hosts what: processors the notice names (write the real ones)
+  website:                      # publishes the pages (site/): sees every visitor's IP address
+    name: Example Web Hosting Ltd   # the legal entity in your contract
+    country: IE
+    # dpa: "2025-01-31"         # date of the data processing agreement, once it is signed
+  receiver:                     # runs the receiver and its ledger: every form and consent record
+    name: Example Server Hosting Ltd
+    country: IE
+    # transfer: scc             # outside the EEA: adequacy, dpf (US, certified) or scc
+
 # opt_out: {{whatsapp: STOP, sms: STOP}}   # reply keywords (SMS in Norway defaults to UNSUB)
 # providers:
 #   sms: {{name: Example SMS Gateway, country: IE}}
@@ -66,6 +76,8 @@ PLACEHOLDERS = {
     ("brand", "name"): "Example Shop",
     ("controller", "name"): "Example Shop Ltd",
     ("controller", "address"): "1 Example Street, Dublin, Ireland",
+    ("hosting", "website", "name"): "Example Web Hosting Ltd",
+    ("hosting", "receiver", "name"): "Example Server Hosting Ltd",
 }
 EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")
 
@@ -79,10 +91,13 @@ def placeholder_warnings(campaign) -> list[str]:
     """One line per starter placeholder still in the campaign (file, line, key, how to fix)."""
     found: list[tuple[tuple, str, str]] = []
     values = {("brand", "name"): campaign.brand_name, ("controller", "name"): campaign.controller.name,
-              ("controller", "address"): campaign.controller.address}
+              ("controller", "address"): campaign.controller.address,
+              **{("hosting", role, "name"): host.name for role, host in campaign.hosts.items()}}
     for key, placeholder in PLACEHOLDERS.items():
-        if values[key].strip() == placeholder or (key[1] == "address" and "Example Street" in values[key]):
-            found.append((key, f"still the starter's placeholder {placeholder!r}", "write your business's own"))
+        if values.get(key, "").strip() == placeholder or (key[1] == "address" and "Example Street" in values[key]):
+            hint = ("name the company that hosts it: the legal entity in your contract, and its country"
+                    if key[0] == "hosting" else "write your business's own")
+            found.append((key, f"still the starter's placeholder {placeholder!r}", hint))
     if _example_host(campaign.controller.email.rpartition("@")[2]):
         found.append((("controller", "email"), (f"{campaign.controller.email!r} is a placeholder address "
                       "(example.com and its like are reserved for examples)"), "write the address people can write to"))

@@ -16,9 +16,12 @@ from generator.errors import Problem
 N_ = vocab.N_
 
 # Countries with an adequacy decision of the European Commission (Art. 45 GDPR, or Art. 25(6)
-# of Directive 95/46/EC, kept in force by Art. 45(9)), with the decision. They apply to the
-# whole EEA (Norway, Iceland, Liechtenstein) through the EEA Agreement. The United States is not
-# here: only organisations certified under the Data Privacy Framework are covered (`dpf`).
+# of Directive 95/46/EC, kept in force by Art. 45(9)), with the decision (list and references
+# as of December 2026; the UK's renewal of 19 December 2025 runs to 2031). They apply in Norway,
+# Iceland and Liechtenstein once the EEA Joint Committee has taken them into the EEA Agreement
+# (for Brazil's, adopted on 26 January 2026, an EEA/EFTA draft was sent in May 2026). The
+# United States is not here: only organisations certified under the Data Privacy Framework are
+# covered (`dpf`).
 ADEQUACY = {
     "AD": "Commission Decision 2010/625/EU",
     "AR": "Commission Decision 2003/490/EC",
@@ -33,7 +36,7 @@ ADEQUACY = {
     "KR": "Commission Implementing Decision (EU) 2022/254",
     "NZ": "Commission Implementing Decision 2013/65/EU",
     "CH": "Commission Decision 2000/518/EC",
-    "GB": "Commission Implementing Decision (EU) 2021/1772, renewed in December 2025",
+    "GB": "Commission Implementing Decision (EU) 2021/1772, renewed on 19 December 2025 until 27 December 2031",
     "UY": "Commission Implementing Decision 2012/484/EU",
 }
 DPF_DECISION = "Commission Implementing Decision (EU) 2023/1795"
@@ -74,16 +77,19 @@ def basis_text(t, basis: str, country: str) -> str:
 
 
 def destinations(data: dict) -> list[tuple[tuple, tuple, dict]]:
-    """(key path, path of the line to report, provider mapping) for every recipient of the
-    campaign's used channels: its providers, the default ones for channels it leaves out (reported
-    at the first purpose using the channel), and their `hosting`."""
+    """(key path, path of the line to report, provider mapping) for every recipient: the hosts of
+    the website and the receiver (`hosting:`), then for the campaign's used channels its
+    providers, the default ones for channels it leaves out (reported at the first purpose using
+    the channel), and their `hosting`."""
     providers = data.get("providers") if isinstance(data.get("providers"), dict) else {}
     purposes = data.get("purposes") if isinstance(data.get("purposes"), list) else []
+    hosts = data.get("hosting") if isinstance(data.get("hosting"), dict) else {}
     first = {}
     for i, p in enumerate(purposes):
         if isinstance(p, dict):
             first.setdefault(p.get("channel"), ("purposes", i, "channel"))
-    out = []
+    out = [(("hosting", role), ("hosting", role), hosts[role]) for role in vocab.HOSTS
+           if isinstance(hosts.get(role), dict)]
     for channel in vocab.CHANNELS:
         given = providers.get(channel)
         provider = given if isinstance(given, dict) else vocab.DEFAULT_PROVIDERS.get(channel)
@@ -108,14 +114,16 @@ def check(data: dict, file: str, line) -> list[Problem]:
     gdpr, malaysia = gdpr_applies(country, [x for x in locales if isinstance(x, str)]), country == "MY"
     out: list[Problem] = []
     for where, at, provider in destinations(data):
-        dest, name = provider.get("country"), provider.get("name") or f"the {where[1]} provider"
+        given = at == where  # else optin's default provider, reported at the purpose using it
+        kind = "host" if where[0] == "hosting" else "provider"
+        dest, name = provider.get("country"), provider.get("name") or f"the {where[1]} {kind}"
         if not isinstance(dest, str):
             continue
         claimed = "transfer" if "transfer" in provider or "safeguard" not in provider else "safeguard"
         basis, key = provider.get(claimed), ".".join(map(str, where))
-        here = line(at + (claimed,) if at[0] == "providers" else at)
+        here = line(at + (claimed,) if given else at)
         if basis and not (gdpr and dest not in vocab.EEA):
-            if at[0] != "providers":  # a default's basis: used only where the GDPR applies
+            if not given:  # a default's basis: used only where the GDPR applies
                 why = ""
             elif dest in vocab.EEA:
                 why, hint = f"{name} is in the EEA: there is no transfer to give a basis for", "remove it"
@@ -128,7 +136,7 @@ def check(data: dict, file: str, line) -> list[Problem]:
         elif gdpr and dest not in vocab.EEA:
             out += _gdpr(basis, dest, name, file, here, f"{key}.{claimed}")
         ground = provider.get("pdpa_transfer")
-        ground_line = line(at + ("pdpa_transfer",) if at[0] == "providers" else at)
+        ground_line = line(at + ("pdpa_transfer",) if given else at)
         if malaysia and dest != "MY" and ground not in PDPA_GROUNDS:
             out.append(Problem(file, ground_line, f"{key}.pdpa_transfer",
                                f"{name} is outside Malaysia: the notice must name the PDPA 2010 s.129 "
@@ -138,6 +146,23 @@ def check(data: dict, file: str, line) -> list[Problem]:
             out.append(Problem(file, ground_line, f"{key}.pdpa_transfer",
                                "a PDPA s.129 ground is only for a Malaysian controller's transfer out of Malaysia",
                                "remove it"))
+    return out
+
+
+def stated(campaign) -> list[tuple[str, str, object]]:
+    """(law, where, recipient) for every transfer the notice and the record state, in the
+    notice's order: `where` is the host's role (website, receiver) or the channel; law `pdpa`
+    for a Malaysian controller's transfer out of Malaysia, `gdpr` outside the EEA where the GDPR
+    applies. The bases were checked at load (check above): none is assumed here."""
+    places = [(role, host) for role, host in campaign.hosts.items()]
+    places += [(ch, place) for ch in campaign.channels if ch in campaign.providers
+               for place in campaign.providers[ch].places]
+    out = []
+    for where, place in places:
+        if campaign.malaysia and place.country != "MY" and place.pdpa_transfer:
+            out.append(("pdpa", where, place))
+        if campaign.gdpr and place.outside_eea and place.transfer:
+            out.append(("gdpr", where, place))
     return out
 
 

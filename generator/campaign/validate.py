@@ -13,7 +13,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from generator.campaign import colors, contact_card, safety, transfers, vocab
+from generator.campaign import colors, contact_card, malaysia, safety, transfers, vocab
 from generator.campaign import landing  # `page:`: the landing-page copy
 from generator.campaign.source import Source, key_name
 from generator.errors import Problem
@@ -21,6 +21,17 @@ from generator.i18n.formatting import language_name
 from generator.project import Project
 
 PRETICK_KEYS = {"checked", "preticked", "pre_ticked", "ticked", "default", "selected"}
+# A required key that is easy to miss: how to add it, by example (else "add `key:`"). The names
+# are the starter's placeholders, so a copied example still warns until it is replaced.
+REQUIRED_HINTS = {
+    ("hosting",): ("add who hosts the website and the receiver (processors the notice names), e.g. `hosting: "
+                   "{website: {name: Example Web Hosting Ltd, country: IE}, receiver: {name: Example Server "
+                   "Hosting Ltd, country: IE, dpa: '2025-01-31'}}`; outside the EEA also `transfer:`"),
+    ("hosting", "website"): ("add the company whose servers publish the pages (it sees every visitor's IP "
+                             "address), e.g. `website: {name: Example Web Hosting Ltd, country: IE}`"),
+    ("hosting", "receiver"): ("add the company on whose systems the receiver and its ledger run, e.g. "
+                              "`receiver: {name: Example Server Hosting Ltd, country: IE}`"),
+}
 TYPE_NAMES = {"string": "text", "integer": "a whole number", "object": "a mapping (key: value)",
               "array": "a list", "boolean": "true/false", "number": "a number"}
 
@@ -107,7 +118,7 @@ def _schema_problem(error, source: Source) -> list[Problem]:
         missing = error.message.split("'")[1]
         where = key or "the top level"
         return [Problem(file, line, source.key(path + (missing,)), f"required key missing in {where}",
-                        f"add `{missing}:`")]
+                        REQUIRED_HINTS.get(path + (missing,), f"add `{missing}:`"))]
     if kind == "type":
         expected = error.validator_value
         expected = expected if isinstance(expected, str) else expected[0]
@@ -187,12 +198,7 @@ def _semantic(data: dict, source: Source, path: Path, project: Project) -> list[
     out += transfers.check(data, file, line)
     out += contact_card.problems(data, file, line)
     out += _addresses(data, country, file, line)
-    if country == "MY" and isinstance(data.get("locales"), list) and "ms" not in data["locales"]:
-        out.append(Problem(file, line(("locales",)), "locales",
-                           "a Malaysian controller gives its notice in Bahasa Malaysia and English "
-                           "(PDPA 2010 s.7(3)); without an ms locale no page has it in Bahasa Malaysia",
-                           "add ms to locales (its pages show Bahasa Malaysia and English; every other "
-                           "locale's pages link them)"))
+    out += malaysia.problems(data, locales, file, line)
     if isinstance(country, str) and country not in vocab.EEA and not _dict(data.get("controller")).get("representative") \
             and transfers.gdpr_applies(country, [x for x in locales if isinstance(x, str)]):
         shown = ", ".join(x for x in locales if x.split("_")[0] in vocab.EEA_LANGUAGES)

@@ -99,6 +99,11 @@ EEA_LANGUAGES = frozenset(
     "bg cs da de el es et fi fr ga hr hu is it lt lv mt nb nl nn no pl pt ro sk sl sv".split()
 )
 
+# Who hosts what (`hosting:`, both required): the website's host sees every visitor's IP address,
+# the receiver's host processes every form and the ledger. Processors the notice names; the
+# transfer rules of transfers.py apply to them as to the channels' providers.
+HOSTS = ("website", "receiver")
+
 # Default processors per channel, named in the notice as recipients. WhatsApp: for businesses
 # outside the US, Canada and Brazil Meta's contracting entity is Meta Platforms Ireland Ltd; the
 # Cloud API runs on Meta Platforms, Inc. infrastructure in the US (listed under the EU–US Data

@@ -3,9 +3,9 @@
 Everything comes from the campaign model the notice and the receiver use: the purposes and the
 fields they need (`Campaign.needed_by`), the retention values (`retention_months`,
 `unconfirmed_days`, `proof_years`: the notice states them and the ledger purge applies them),
-the providers and the transfer bases of campaign/transfers.py. The measures are
-optin's own (record_text.MEASURES) plus the campaign's `record.measures` as declared; what
-neither can show is listed under `to_complete`. The shape is schema/record.schema.json.
+the hosts (`hosting:`), the providers and the transfer bases of campaign/transfers.py. The
+measures are optin's own (record_text.MEASURES) plus the campaign's `record.measures` as
+declared; what neither can show is listed under `to_complete`. The shape is schema/record.schema.json.
 """
 from __future__ import annotations
 
@@ -144,12 +144,18 @@ def _place(p: Provider | None) -> dict | None:
 
 
 def recipients(campaign: Campaign) -> list[dict]:
-    out = []
+    """The hosts of the website and the receiver (`hosting:`), then each channel's processor.
+    The receiver's host takes part in every operation; the website's in none of them (it serves
+    the pages: to_complete asks about its logs)."""
+    every = [f"messages:{x.id}" for x in campaign.purposes] + ["consent_messages", "proof", "abuse_prevention"]
+    out = [{"channel": None, "host": role, "name": h.name, "country": h.country, "role": "processor",
+            "dpa": h.dpa or None, "hosting": None, "default": False,
+            "operations": every if role == "receiver" else []} for role, h in campaign.hosts.items()]
     for ch in campaign.channels:
         p = campaign.providers.get(ch)
         if p is not None:
             ops = [f"messages:{x.id}" for x in campaign.purposes if x.channel == ch] + ["consent_messages"]
-            out.append({"channel": ch, "name": p.name, "country": p.country, "role": "processor",
+            out.append({"channel": ch, "host": None, "name": p.name, "country": p.country, "role": "processor",
                         "dpa": p.dpa or None, "hosting": _place(p.hosting), "default": ch in campaign.defaulted,
                         "operations": ops})
     return out
@@ -158,18 +164,18 @@ def recipients(campaign: Campaign) -> list[dict]:
 def transfer_list(campaign: Campaign, t) -> list[dict]:
     """Every transfer basis the notice states, with the key the campaign gave (transfers.py)."""
     out = []
-    for ch in campaign.channels:
-        for place in campaign.providers[ch].places if ch in campaign.providers else ():
-            if campaign.malaysia and place.country != "MY" and place.pdpa_transfer:
-                out.append({"law": PDPA, "recipient": place.name, "country": place.country, "channel": ch,
-                            "basis": place.pdpa_transfer, "decision": None, "safeguard_copy": False,
-                            "text": t.ugettext(transfers.PDPA_GROUNDS[place.pdpa_transfer])})
-            if campaign.gdpr and place.outside_eea and place.transfer:
-                decision = transfers.DPF_DECISION if place.transfer == "dpf" else transfers.ADEQUACY.get(place.country)
-                out.append({"law": GDPR, "recipient": place.name, "country": place.country, "channel": ch,
-                            "basis": place.transfer, "decision": decision if place.transfer != "scc" else None,
-                            "safeguard_copy": place.transfer in transfers.SAFEGUARDS,
-                            "text": transfers.basis_text(t, place.transfer, place.country)})
+    for law, where, place in transfers.stated(campaign):
+        who = {"recipient": place.name, "country": place.country, "channel": None if where in vocab.HOSTS else where,
+               "host": where if where in vocab.HOSTS else None}
+        if law == "pdpa":
+            out.append({"law": PDPA, **who, "basis": place.pdpa_transfer, "decision": None, "safeguard_copy": False,
+                        "text": t.ugettext(transfers.PDPA_GROUNDS[place.pdpa_transfer])})
+        else:
+            decision = transfers.DPF_DECISION if place.transfer == "dpf" else transfers.ADEQUACY.get(place.country)
+            out.append({"law": GDPR, **who, "basis": place.transfer,
+                        "decision": decision if place.transfer != "scc" else None,
+                        "safeguard_copy": place.transfer in transfers.SAFEGUARDS,
+                        "text": transfers.basis_text(t, place.transfer, place.country)})
     return out
 
 
@@ -216,10 +222,17 @@ def to_complete(campaign: Campaign, recips: list[dict], ops: list[dict]) -> list
                        f"`providers.{r['channel']}`.")
         if not r["dpa"]:
             duty = "GDPR Art. 28(3)" if campaign.gdpr else "PDPA 2010 s.9(2)" if campaign.malaysia else "the law"
+            key = f"hosting.{r['host']}" if r["host"] else f"providers.{r['channel']}"
             out.append(f"No data processing agreement is recorded for {r['name']} ({duty}): add "
-                       f"`providers.{r['channel']}.dpa` with its date.")
-    out.append("Who hosts the pages, the receiver and the ledger database, and where: a processor, and maybe a "
-               "transfer, the campaign does not name.")
+                       f"`{key}.dpa` with its date.")
+    hosts = campaign.hosts
+    if "website" in hosts:
+        out.append(f"The website's host ({hosts['website'].name}) sees every visitor's IP address: ask what it "
+                   "logs and for how long, and confirm the legal basis (no operation of this record covers it).")
+    if "receiver" in hosts:
+        out.append(f"The ledger database: the notice says the receiver stores the sign-ups on the systems of "
+                   f"{hosts['receiver'].name}; if the database runs with another provider (e.g. a managed "
+                   "PostgreSQL), that is a further processor the campaign does not name.")
     out.append("TLS on the site and the receiver, access to the server, the ledger and its key, and backups are "
                "the operator's: list them under `record.measures`.")
     out.append("Retention holds only while the ledger purge runs: check with the operator that it does (the "
@@ -263,12 +276,13 @@ def build(campaigns: list[Campaign], locales, root: Path, today: date | None = N
         c = rec["controller"]
         controllers.setdefault((c["name"], c["country"]), {**c, "campaigns": []})["campaigns"].append(rec["id"])
         for r in rec["recipients"]:
-            for place, role in ((r, "processor"), (r["hosting"], f"hosting for {r['name']}")):
+            own = f"{r['host']} host" if r["host"] else "processor"
+            for place, role in ((r, own), (r["hosting"], f"hosting for {r['name']}")):
                 if place:
                     entry = processors.setdefault((place["name"], place["country"], role), {
                         "name": place["name"], "country": place["country"], "role": role,
                         "channels": [], "campaigns": []})
-                    entry["channels"] += [r["channel"]] if r["channel"] not in entry["channels"] else []
+                    entry["channels"] += [r["channel"]] if r["channel"] and r["channel"] not in entry["channels"] else []
                     entry["campaigns"] += [rec["id"]] if rec["id"] not in entry["campaigns"] else []
     return {"format": FORMAT, "version": VERSION, "generated": (today or date.today()).isoformat(),
             "tool": f"optin {__version__}", "controllers": list(controllers.values()),

@@ -1,8 +1,9 @@
 """Every legal text of a campaign's locale: the signup page's (approval.legal_texts: labels,
 summary, opt-out, notice) and those of the rest of the flow, which also speak for the business:
 
-- `message:<channel>:<name>`: the confirmation request, the "signed up" message and the reply to
-  the opt-out keyword, as messages.json has them (placeholders such as {link} left in);
+- `message:<channel>:<name>`: the confirmation request, the "signed up" message, the reply to
+  the opt-out keyword and the notice that consent was withdrawn, as messages.json has them
+  (placeholders such as {link} left in);
 - `whatsapp_template`: the template submitted to Meta (body, footer, button label), when the
   build writes whatsapp-templates.json;
 - `page:thanks`, `page:confirm`, `page:withdraw`: the `<main>` of each page as built, with every
@@ -21,7 +22,8 @@ from generator.site.views import LocaleView
 
 CHANNELS = {"whatsapp": "WhatsApp", "sms": "SMS", "email": "email"}
 MESSAGES = {messages.CONFIRMATION: "Confirmation request", messages.SUBSCRIBED_MESSAGE: "Sign-up confirmed",
-            messages.OPT_OUT_REPLY: "Reply to the opt-out keyword"}
+            messages.OPT_OUT_REPLY: "Reply to the opt-out keyword",
+            messages.WITHDRAWAL: "Notice that consent was withdrawn"}
 PAGES = {"thanks": "Page after signing up (thanks.html)", "confirm": "Confirmation page (confirm.html)",
          "withdraw": "Withdraw page (withdraw.html)"}
 MAIN = re.compile(r"<main\b[^>]*>(.*)</main>", re.S)

@@ -43,6 +43,12 @@ class Assets:
     def url(self, name: str, root: str) -> str:
         return f"{root}assets/{self.names[name]}"
 
+    def add_default_brand(self) -> str:
+        """The default colours (light and dark) for pages of no campaign, e.g. the site index."""
+        if "brand.css" not in self.names:
+            self.add("brand.css", brand_css(colors.DEFAULTS).encode())
+        return "brand.css"
+
     def add_campaign(self, campaign: Campaign) -> dict[str, str]:
         """Brand stylesheet (light and dark), logo and hero image for one campaign; returns
         logical names."""
@@ -109,7 +115,8 @@ def dark_palette(c: dict[str, str]) -> dict[str, str]:
 def brand_css(c: dict[str, str]) -> str:
     """The campaign's colours as custom properties; the dark block applies on screens only, so a
     printed notice stays dark on white."""
-    light = f"--primary:{c['primary']};--text:{c['text']};--background:{c['background']};"
+    # --logo-plate keeps the light background: a logo drawn for it stays legible in the dark scheme
+    light = f"--primary:{c['primary']};--text:{c['text']};--background:{c['background']};--logo-plate:{c['background']};"
     dark = "".join(f"--{k}:{v};" for k, v in dark_palette(c).items())
     return (f":root{{{light}}}\n"
             f"@media screen and (prefers-color-scheme: dark){{:root{{color-scheme:dark;{dark}}}}}\n")

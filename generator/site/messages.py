@@ -45,7 +45,8 @@ WITHDRAWN_SUBJECT = N_("%(business)s: your consent was withdrawn")
 WITHDRAWN = N_("Your consent to these messages from %(business)s was withdrawn:")
 WITHDRAWN_NOT_YOU = N_("If this was not you, sign up again: %(url)s")
 
-PLACEHOLDERS = ("link", "code", "duration", "withdraw_url", "stop_url")
+PLACEHOLDERS = ("link", "code", "duration", "withdraw_url", "stop_url")  # of the confirmation request
+ALL_PLACEHOLDERS = (*PLACEHOLDERS, "signup_url")  # the withdrawal notice has a sign-up link
 CODE_MINUTES = 30  # how long a typed code works (the link: the receiver's token lifetime)
 # The campaign schema has no key for it (yet): an SMS over this many segments warns at build time.
 MAX_SMS_SEGMENTS = 3
@@ -151,6 +152,10 @@ def withdraw_url(campaign: Campaign, lang: str) -> str:
     return f"{campaign.base_url}/{campaign.id}/{lang}/withdraw.html" if campaign.base_url else "{withdraw_url}"
 
 
+def signup_url(campaign: Campaign, lang: str) -> str:
+    return f"{campaign.base_url}/{campaign.id}/{lang}/index.html" if campaign.base_url else "{signup_url}"
+
+
 def confirm_base(campaign: Campaign, lang: str) -> str:
     return f"{campaign.base_url or 'https://example.invalid'}/{campaign.id}/{lang}/confirm.html?"
 
@@ -169,12 +174,14 @@ def samples(campaign: Campaign, lang: str, purposes: list[Purpose]) -> dict[str,
     return {"link": f"{confirm_base(campaign, lang)}t={SAMPLE_TOKEN}&p={','.join(p.id for p in purposes)}",
             "code": SAMPLE_CODE, "duration": duration(DEFAULT_TTL_HOURS, lang),
             "withdraw_url": f"https://example.invalid/{campaign.id}/{lang}/withdraw.html",
-            "stop_url": f"{api_base(campaign)}/unsubscribe?t={SAMPLE_TOKEN}"}
+            "stop_url": f"{api_base(campaign)}/unsubscribe?t={SAMPLE_TOKEN}",
+            "signup_url": f"https://example.invalid/{campaign.id}/{lang}/index.html"}
 
 
 def fill(template: str, values: dict[str, str]) -> str:
-    for name in PLACEHOLDERS:
-        template = template.replace("{" + name + "}", values[name])
+    for name in ALL_PLACEHOLDERS:
+        if name in values:
+            template = template.replace("{" + name + "}", values[name])
     return template
 
 
@@ -186,6 +193,7 @@ def channel_messages(t, campaign: Campaign, lang: str, channel: str) -> dict[str
            SUBSCRIBED_MESSAGE: subscribed_body(t, campaign, lang, channels, ids, named["withdraw_url"])}
     if channel in vocab.PHONE_CHANNELS:
         out[OPT_OUT_REPLY] = opt_out_reply(t, campaign, lang)
+    out[WITHDRAWAL] = withdrawal_body(t, campaign, lang, ids, signup_url(campaign, lang))
     return out
 
 

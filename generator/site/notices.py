@@ -222,7 +222,7 @@ def required_mentions(context: dict) -> dict[str, list[str]]:
     return {
         "controller": [c.name, c.address, c.email] + [v for x in contacts for v in (x.name, x.email)],
         "purposes": [p.topic for p in context.get("purposes", ())],
-        "recipients": [r["name"] for r in recipients],
+        "recipients": [r["name"] for r in context.get("hosts", []) + recipients],
         "transfers": [v for r in context.get("transfers", []) + context.get("gdpr_transfers", [])
                       for v in (r["name"], r["basis"])],
         "retention": [p.retention for p in context.get("purposes", ())],

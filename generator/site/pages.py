@@ -96,7 +96,8 @@ def write_campaign(campaign: Campaign, views: dict[str, LocaleView], renderer: R
         "picker.html", locales.translations(campaign.default_locale),
         **{**common, "root": up, "csp": csp([]), "js": assets.url("optin.js", up),
            "css": [assets.url("style.css", up), assets.url(brand["brand_css"], up)],
-           "logo": assets.url(brand["logo"], up) if "logo" in brand else ""},
+           "logo": assets.url(brand["logo"], up) if "logo" in brand else "",
+           "asset": lambda name: assets.url(name, up)},
         lang=campaign.default_locale, locales=picker,
         alternates=[{"lang": p["lang"], "href": p["href"]} for p in picker], hide_switcher=True,
         canonical=f"{campaign.base_url}/{campaign.id}/" if campaign.base_url else "",
@@ -114,7 +115,7 @@ def manifest(campaign: Campaign) -> dict:
     c = campaign.controller
     nouns = [campaign.brand_name, c.name, c.address, c.email, campaign.authority.name]
     nouns += [contact.name for contact in (c.dpo, c.representative) if contact]
-    nouns += [provider.name for provider in campaign.providers.values()]
+    nouns += [provider.name for provider in (*campaign.hosts.values(), *campaign.providers.values())]
     e = campaign.endpoints
     return {
         "campaign": campaign.id, "locales": list(campaign.locales), "base_url": campaign.base_url,
@@ -133,7 +134,8 @@ def write_site_index(campaigns: list[Campaign], renderer: Renderer, assets: Asse
                      locales: Locales) -> int:
     html = renderer.render("site_index.html", locales.translations(SITE_LANG), lang=SITE_LANG, root="",
                            campaigns=sorted(campaigns, key=lambda c: c.id), csp=csp([]),
-                           css=[assets.url("style.css", "")], js=assets.url("optin.js", ""),
+                           css=[assets.url("style.css", ""), assets.url(assets.add_default_brand(), "")],
+                           js=assets.url("optin.js", ""),
                            asset=lambda name: assets.url(name, ""))
     _write(site / "index.html", html)
     return 1

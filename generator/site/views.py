@@ -118,24 +118,29 @@ def purpose_views(campaign: Campaign, lang: str, locales: Locales, page: str | N
     return tuple(out)
 
 
-def _recipients(campaign: Campaign, lang: str, t) -> tuple[list, list, list]:
-    """(recipients, transfers under the controller's own law, GDPR transfers) for the notice.
-    Every basis is the one the campaign states (validated in transfers.py): nothing assumed."""
+def _recipients(campaign: Campaign, lang: str, t) -> tuple[list, list, list, list]:
+    """(hosts, recipients, transfers under the controller's own law, GDPR transfers) for the
+    notice. Every basis is the one the campaign states (validated in transfers.py): nothing assumed."""
+    hosts = [{"role": role, "name": h.name, "country": h.country, "dpa": long_date(h.dpa, lang) if h.dpa else ""}
+             for role, h in campaign.hosts.items()]
     recipients, pdpa, gdpr = [], [], []
     for ch in campaign.channels:
         p = campaign.providers.get(ch)
-        if p is None:
-            continue
-        recipients.append({"channel": capitalised(t.ugettext(vocab.CHANNEL_NAMES[ch])), "name": p.name, "country": p.country,
-                           "hosting": p.hosting, "dpa": long_date(p.dpa, lang) if p.dpa else ""})
-        for place in p.places:
-            if campaign.malaysia and place.country != "MY" and place.pdpa_transfer:
-                pdpa.append({"name": place.name, "country": place.country,
-                             "basis": t.ugettext(transfers.PDPA_GROUNDS[place.pdpa_transfer])})
-            if campaign.gdpr and place.outside_eea and place.transfer:
-                gdpr.append({"name": place.name, "country": place.country, "safeguard": place.transfer in transfers.SAFEGUARDS,
-                             "basis": transfers.basis_text(t, place.transfer, place.country)})
-    return recipients, pdpa, gdpr
+        if p is not None:
+            recipients.append({"channel": capitalised(t.ugettext(vocab.CHANNEL_NAMES[ch])), "name": p.name,
+                               "country": p.country, "hosting": p.hosting,
+                               "dpa": long_date(p.dpa, lang) if p.dpa else ""})
+    for law, _where, place in transfers.stated(campaign):
+        if law == "pdpa":
+            entry = {"name": place.name, "country": place.country,
+                     "basis": t.ugettext(transfers.PDPA_GROUNDS[place.pdpa_transfer])}
+        else:
+            entry = {"name": place.name, "country": place.country, "safeguard": place.transfer in transfers.SAFEGUARDS,
+                     "basis": transfers.basis_text(t, place.transfer, place.country)}
+        listed = pdpa if law == "pdpa" else gdpr
+        if entry not in listed:  # one host for the website and the receiver: one transfer
+            listed.append(entry)
+    return hosts, recipients, pdpa, gdpr
 
 
 def withdraw_ways(campaign: Campaign, t, lang: str, page: str) -> str:
@@ -214,11 +219,12 @@ def collected(campaign: Campaign, t, lang: str) -> str:
 def notice_context(campaign: Campaign, lang: str, purposes: tuple[PurposeView, ...], locales: Locales,
                    page: str | None = None) -> dict:
     t = locales.translations(lang)
-    recipients, pdpa, gdpr = _recipients(campaign, lang, t)
+    hosts, recipients, pdpa, gdpr = _recipients(campaign, lang, t)
     return {
         "campaign": campaign, "brand": campaign.brand_name, "controller": local_controller(campaign, lang),
+        "designation": campaign.controller.designations.get(lang) or campaign.controller.designations.get("*", ""),
         "authority": campaign.authority, "authority_name": authority_name(campaign.authority.name, lang),
-        "purposes": purposes, "recipients": recipients,
+        "purposes": purposes, "hosts": hosts, "recipients": recipients,
         "transfers": pdpa if campaign.malaysia else gdpr,
         "gdpr_transfers": gdpr if campaign.malaysia else [],
         "copy_safeguards": any(r["safeguard"] for r in gdpr),

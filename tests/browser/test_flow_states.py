@@ -271,7 +271,15 @@ def test_withdraw_states(page, flow_server, flow_contact, cross_origin, monkeypa
     page.check("#withdraw-all")
     page.click("#withdraw button[type=submit]")
     only_state(page, "invalid_phone", lang)
+    # marked on the number field itself, like a wrong code on the code field
+    phone = page.locator("#phone")
+    assert phone.get_attribute("aria-invalid") == "true"
+    assert phone.get_attribute("aria-describedby").split() == ["phone-hint", "phone-error"]
+    assert squash(page.locator("#phone-error").inner_text()) == squash(page.locator("#invalid_phone").inner_text())
+    assert page.evaluate("document.activeElement.id") == "phone"
     page.fill("#phone", contact["phone"])
+    assert phone.get_attribute("aria-invalid") is None and page.locator("#phone-error").is_hidden()
+    assert phone.get_attribute("aria-describedby") == "phone-hint"
     page.uncheck("#withdraw-all")
     page.check("#withdraw-offers")
 

@@ -90,10 +90,13 @@ def test_dark_scheme_changes_the_colours(phone, examples):
         phone.emulate_media(color_scheme=scheme)
         phone.goto(f"{examples}/nordlys-sko/nb/")
         colours[scheme] = phone.evaluate("""() => [getComputedStyle(document.body).backgroundColor,
-            getComputedStyle(document.getElementById('signup-submit')).backgroundColor]""")
+            getComputedStyle(document.getElementById('signup-submit')).backgroundColor,
+            getComputedStyle(document.querySelector('.brand img')).backgroundColor]""")
     phone.emulate_media(color_scheme="light")
     assert colours["light"][0] == "rgb(255, 255, 255)"
     assert colours["dark"][0] != colours["light"][0] and colours["dark"][1] != colours["light"][1]
+    # the logo (dark green wordmark) keeps its light background on a plate in the dark scheme
+    assert colours["light"][2] == "rgba(0, 0, 0, 0)" and colours["dark"][2] == colours["light"][0]
 
 
 def test_printed_notice_is_black_on_white_without_navigation(phone, examples):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import sqlite3
 import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path

@@ -24,32 +24,43 @@
     return label ? label.textContent.replace(/\s+/g, " ").trim() : id;
   }
 
-  // A wrong or missing code is marked on the code field itself (aria-invalid, message tied with
-  // aria-describedby), with the text of the page's state.
-  var codeInput = byId("code");
-  var codeError = byId("code-error");
-  function markCode(name) {
-    if (!codeInput || !codeError) { return; }
-    var state = name ? byId(name) : null;
-    var text = state ? state.textContent.replace(/\s+/g, " ").trim() : "";
-    codeError.textContent = text;
-    codeError.hidden = !text;
-    if (text) {
-      codeInput.setAttribute("aria-invalid", "true");
-      codeInput.setAttribute("aria-describedby", "code-hint code-error");
-    } else {
-      codeInput.removeAttribute("aria-invalid");
-      codeInput.setAttribute("aria-describedby", "code-hint");
-    }
+  // A state about one field (a wrong or missing code, an invalid number or address) is marked on
+  // that field itself (aria-invalid, message tied with aria-describedby), with the state's text.
+  var FIELD_STATES = {wrong_code: "code", need_code: "code", invalid_phone: "phone", invalid_email: "email"};
+  function markField(name) {
+    var marked = null;
+    Array.prototype.forEach.call(document.querySelectorAll(".flow-form .field-error"), function (error) {
+      var input = byId(error.id.replace(/-error$/, ""));
+      var shown = !!name && FIELD_STATES[name] + "-error" === error.id && input && !input.closest("[hidden]");
+      var state = shown ? byId(name) : null;
+      var text = state ? state.textContent.replace(/\s+/g, " ").trim() : "";
+      error.textContent = text;
+      error.hidden = !text;
+      if (!input) { return; }
+      var base = (input.getAttribute("aria-describedby") || "").split(" ")
+        .filter(function (id) { return id && id !== error.id; });
+      if (text) {
+        input.setAttribute("aria-invalid", "true");
+        base.push(error.id);
+        marked = input;
+      } else {
+        input.removeAttribute("aria-invalid");
+      }
+      if (base.length) { input.setAttribute("aria-describedby", base.join(" ")); }
+      else { input.removeAttribute("aria-describedby"); }
+    });
+    return marked;
   }
-  if (codeInput) { codeInput.addEventListener("input", function () { markCode(""); }); }
+  Object.keys(FIELD_STATES).forEach(function (name) {
+    var input = byId(FIELD_STATES[name]);
+    if (input && form.contains(input)) { input.addEventListener("input", function () { markField(""); }); }
+  });
 
   function show(name, purposes, quiet) {
     var el = byId(name);
     if (!el || !el.classList.contains("state")) { el = byId("bad_request"); }
     Array.prototype.forEach.call(document.querySelectorAll(".state"), function (s) { s.classList.remove("is-shown"); });
-    var onCode = (el.id === "wrong_code" || el.id === "need_code") && codeInput && !byId("code-field").hidden;
-    markCode(onCode ? el.id : "");
+    var marked = markField(el.id);
     var list = el.querySelector(".state-list");
     if (list) {
       list.textContent = "";
@@ -71,7 +82,7 @@
       }
     }
     if (quiet) { return; }
-    if (onCode) { codeInput.focus(); } else { el.focus(); }
+    if (marked) { marked.focus(); } else { el.focus(); }
   }
 
   function setBusy(on) {
