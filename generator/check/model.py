@@ -6,6 +6,7 @@ project's locales for the language rules.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -49,17 +50,21 @@ def is_external(url: str) -> bool:
     return bool(parts.scheme or parts.netloc)
 
 
+HTML_TAG = re.compile(r"<html\b[^>]*>", re.I)
+TREES_KEPT = 64  # parsed pages kept at once: neighbours link each other; a big site stays small
+
+
 @dataclass
 class Page:
     site: "Site"
     rel: str  # path inside the site, with forward slashes
     source: str
 
-    @cached_property
+    @property
     def root(self) -> Node:
-        return parse(self.source)
+        return self.site.tree(self)
 
-    @cached_property
+    @property
     def html(self) -> Node:
         return self.root.find("html") or self.root
 
@@ -86,9 +91,12 @@ class Page:
             return "notice"
         return PAGE_KINDS.get(name, "other")
 
-    @property
+    @cached_property
     def lang(self) -> str:
-        return (self.html.get("lang") or "").strip()
+        # only the <html> start tag is parsed: other pages' languages are asked for often
+        tag = HTML_TAG.search(self.source)
+        html = parse(tag.group(0)).find("html") if tag else None
+        return (html.get("lang") or "").strip() if html is not None else ""
 
     @property
     def manifest(self) -> dict | None:
@@ -101,7 +109,7 @@ class Page:
             return None
         path = unquote(urlsplit(href).path)
         base = self.site.root if path.startswith("/") else (self.site.root / self.rel).parent
-        target = (base / path.lstrip("/")).resolve()
+        target = Path(os.path.normpath(base / path.lstrip("/")))  # the site's files, not symlinks' targets
         return target / "index.html" if path.endswith("/") or target.is_dir() else target
 
 
@@ -112,13 +120,21 @@ class Site:
     campaigns: dict[str, dict] = field(default_factory=dict)  # id -> manifest
     problems: list[Failure] = field(default_factory=list)  # manifest problems
     _pages: dict[str, Page] = field(default_factory=dict)
+    _trees: dict[str, Node] = field(default_factory=dict)  # the most recently parsed, oldest first
+
+    def tree(self, page: Page) -> Node:
+        root = self._trees.pop(page.rel, None) or parse(page.source)
+        self._trees[page.rel] = root
+        if len(self._trees) > TREES_KEPT:
+            del self._trees[next(iter(self._trees))]
+        return root
 
     def page(self, path: Path | str) -> Page | None:
-        """The parsed page at a site path (absolute or relative), or None if it is not a file."""
+        """The page at a site path (absolute or relative), or None if it is not a file."""
         path = Path(path)
-        full = path if path.is_absolute() else self.root / path
+        full = Path(os.path.normpath(path if path.is_absolute() else self.root / path))
         try:
-            rel = full.resolve().relative_to(self.root.resolve()).as_posix()
+            rel = full.relative_to(self.root).as_posix()
         except ValueError:
             return None
         if rel not in self._pages:

@@ -10,22 +10,23 @@ VOID = frozenset("area base br col embed hr img input link meta param source tra
 class Node:
     """An element: tag, attributes (valueless ones map to ""), children (Nodes and strings)."""
 
-    __slots__ = ("tag", "attrs", "children", "parent", "line")
+    # `doc` is every element of the document in order; a node's descendants are doc[pos + 1:end]
+    # (set when the node closes), so iterating them needs no recursion
+    __slots__ = ("tag", "attrs", "children", "parent", "line", "doc", "pos", "end")
 
-    def __init__(self, tag: str, attrs: dict[str, str], parent: "Node | None", line: int):
+    def __init__(self, tag: str, attrs: dict[str, str], parent: "Node | None", line: int,
+                 doc: "list[Node]", pos: int):
         self.tag, self.attrs, self.parent, self.line = tag, attrs, parent, line
         self.children: list[Node | str] = []
+        self.doc, self.pos, self.end = doc, pos, pos + 1
 
     def get(self, name: str, default: str | None = None) -> str | None:
         return self.attrs.get(name, default)
 
     def iter(self, *tags: str):
         """This node's descendant elements, in document order (optionally only `tags`)."""
-        for child in self.children:
-            if isinstance(child, Node):
-                if not tags or child.tag in tags:
-                    yield child
-                yield from child.iter(*tags)
+        nodes = self.doc[self.pos + 1:self.end]
+        return iter(nodes) if not tags else (n for n in nodes if n.tag in tags)
 
     def find(self, tag: str) -> "Node | None":
         return next(self.iter(tag), None)
@@ -67,15 +68,25 @@ class Node:
 class _TreeBuilder(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {}, None, 0)
+        self.doc: list[Node] = []
+        self.root = Node("#document", {}, None, 0, self.doc, -1)
         self.current = self.root
 
     def _add(self, tag: str, attrs, descend: bool) -> None:
         node = Node(tag, {k.lower(): (v if v is not None else "") for k, v in attrs},
-                    self.current, self.getpos()[0])
+                    self.current, self.getpos()[0], self.doc, len(self.doc))
+        self.doc.append(node)
         self.current.children.append(node)
         if descend and tag not in VOID:
             self.current = node
+
+    def _close_to(self, node: Node) -> None:
+        """Close the open elements up to and including `node` (implicitly closed ones too)."""
+        open_node = self.current
+        while open_node is not node.parent:
+            open_node.end = len(self.doc)
+            open_node = open_node.parent
+        self.current = node.parent
 
     def handle_starttag(self, tag, attrs):
         self._add(tag, attrs, True)
@@ -88,7 +99,7 @@ class _TreeBuilder(HTMLParser):
         while node is not self.root and node.tag != tag:
             node = node.parent
         if node is not self.root:  # a stray end tag is ignored, like browsers do
-            self.current = node.parent
+            self._close_to(node)
 
     def handle_data(self, data):
         self.current.children.append(data)
@@ -98,4 +109,8 @@ def parse(source: str) -> Node:
     builder = _TreeBuilder()
     builder.feed(source)
     builder.close()
+    node = builder.current
+    while node is not None:  # what the document left open ends with it
+        node.end = len(builder.doc)
+        node = node.parent
     return builder.root

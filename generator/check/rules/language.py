@@ -96,8 +96,6 @@ def rule_english_text(page: Page):
         if not values or skip(node) or any(skip(a) for a in node.ancestors()):
             continue
         for attr, value in values:
-            value = _strip(" ".join(value.split()), nouns)
-            for english, pattern in _english_patterns(page.site.locales, lang):
-                if pattern.search(value):
-                    yield fail(page, "english-text", node, f"untranslated English in {attr}=: {english!r}")
-                    break
+            found = _found(page.site.locales, lang, _strip(" ".join(value.split()), nouns))
+            if found:
+                yield fail(page, "english-text", node, f"untranslated English in {attr}=: {found[0][0]!r}")
