@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import OrderedDict
 from pathlib import Path
 from unittest import mock
 
@@ -15,7 +16,7 @@ from generator.errors import OptinError
 from generator.pipeline import build as pipeline
 from generator.pipeline import parallel
 from generator.project import Project
-from generator.site import cache
+from generator.site import cache, notice_cache, output, qr_matrix
 
 ROOTS = REPO / "tests" / "roots"
 
@@ -132,6 +133,71 @@ def test_an_output_file_changed_by_hand_is_rendered_again(root):
     out = run(root).out_dir
     page = out / "nordlys-sko" / "nb" / "thanks.html"
     page.write_text("edited by hand", encoding="utf-8")
+    same_as_clean(root, run(root))
+
+
+def test_a_file_added_by_hand_to_a_reused_campaign_goes_away(root):
+    out = run(root).out_dir
+    (out / "fjellsport" / "nb" / "extra.html").write_text("dropped in by hand", encoding="utf-8")
+    result = run(root)
+    assert not (out / "fjellsport" / "nb" / "extra.html").exists()
+    same_as_clean(root, result)
+
+
+def test_an_edit_keeping_size_and_mtime_is_seen(root, monkeypatch):
+    """Inputs are hashed again only when their stat changed; ctime changes with any write."""
+    monkeypatch.setattr(cache, "_recent", lambda found: False)  # trust fresh stamps, as for older files
+    run(root)
+    path = root / "campaigns" / "nordlys-sko.yaml"
+    before = path.stat()
+    replace(path, "name: Nordlys Sko\n", "name: Nordlys Sk0\n")  # same size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    result = run(root)
+    assert "Nordlys Sk0" in (result.out_dir / "nordlys-sko" / "nb" / "index.html").read_text(encoding="utf-8")
+    same_as_clean(root, result)
+
+
+def test_an_edited_campaign_keeps_its_qr_codes(root):
+    """Its address did not change: the codes come from the previous output, unless changed there."""
+    out = run(root).out_dir
+    replace(root / "campaigns" / "nordlys-sko.yaml", "name: Nordlys Sko\n", "name: Nordlys Sko & Co\n")
+    (out / "kedai-harmoni" / "ms" / "qr.png").write_bytes(b"edited by hand")
+    encoded, real = [], qr_matrix.encode
+    with mock.patch.object(qr_matrix, "encode", side_effect=lambda url: encoded.append(url) or real(url)):
+        result = run(root)
+    assert encoded == ["https://optin.kedaiharmoni.example/kedai-harmoni/ms/"]
+    same_as_clean(root, result)
+
+
+def test_a_new_process_converts_no_notice_structure_seen_before(root, monkeypatch):
+    run(root)
+    replace(root / "campaigns" / "nordlys-sko.yaml", "name: Nordlys Sko\n", "name: Nordlys Sko & Co\n")
+    monkeypatch.setattr(notice_cache, "_entries", OrderedDict())  # as in a new process: only the store
+    notice_cache.use_store(None)
+    calls = []
+    markdown_html = notice_cache.markdown_html
+    monkeypatch.setattr(notice_cache, "markdown_html", lambda text: calls.append(1) or markdown_html(text))
+    result = run(root)
+    assert calls == []
+    same_as_clean(root, result)
+
+
+def test_an_error_while_the_output_is_updated_puts_everything_back(root):
+    out = run(root).out_dir
+    replace(root / "campaigns" / "nordlys-sko.yaml", "name: Nordlys Sko\n", "name: Nordlys Sko & Co\n")
+    before = tree(out)
+    rename, calls = os.rename, []
+
+    def failing(src, dst):  # the output half updated when the disk fails
+        calls.append(src)
+        if len(calls) == 3:
+            raise OSError("disk gone")
+        rename(src, dst)
+
+    with mock.patch.object(output.os, "rename", side_effect=failing), pytest.raises(OSError):
+        run(root)
+    assert len(calls) > 3 and tree(out) == before  # the two renames done were undone
+    assert [p.name for p in root.glob(".public.*")] == [cache.folder_for(out).name]
     same_as_clean(root, run(root))
 
 

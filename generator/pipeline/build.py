@@ -5,10 +5,12 @@
 3-4. per campaign (pipeline/jobs.py; on every core for many campaigns): its views (labels,
    summary, notice, versions) resolved per locale, then its pages, written into a temporary
    folder beside the output; a campaign unchanged since the last build is not rendered again,
-   its files are linked from the previous output (site/cache.py);
+   its files stay where they are in the previous output (site/cache.py);
 5. legal: rendered texts (pages, messages, templates) compared with the approval lock
    (`--strict` fails on a difference); versions.json lists the versions the receiver accepts;
 6. swap: the temporary folder replaces the output, only now (then the build cache is saved);
+   when campaigns were reused, what was rendered replaces the rest of the output, entry by
+   entry (site/output.py);
 7. archive, only when this build publishes (`--strict` into the project's own out_dir): new
    notice and wording versions kept next to their campaign, listed in published.json.
 """
@@ -26,7 +28,9 @@ from generator.legal import archive
 from generator.pipeline import jobs
 from generator.project import Project
 from generator.site.build import campaign_files, staging, swap, translation_warnings
+from generator.site import notice_cache
 from generator.site.cache import BuildCache
+from generator.site.output import commit
 from generator.site.views import LocaleView
 
 
@@ -52,13 +56,14 @@ def build(project: Project, paths: list[Path] | None = None, out_dir: Path | Non
     unchanged campaigns (site/cache.py)."""
     out_dir = (out_dir or project.out_dir).resolve()
     publishing = strict and not endpoints and out_dir == project.out_dir.resolve()
-    build_cache = BuildCache(out_dir, jobs.shared_key(project, strict, endpoints, publishing) if cache else "", cache)
+    build_cache = BuildCache(out_dir, jobs.shared_key(project, strict, endpoints, publishing) if cache else "", cache,
+                             jobs.qr_salt() if cache else "")
     loaded, reused, files = {}, set(), campaign_files(paths or [project.campaigns_dir])
     campaigns = load_all(files, project, jobs.loader(build_cache, loaded, reused, project, files))
     if endpoints:
         campaigns = [c.with_endpoints(endpoints) for c in campaigns]
     result = BuildResult(out_dir, campaigns, publishing=publishing)
-    result.warnings = translation_warnings(project, {lang for c in campaigns for lang in c.locales})
+    result.warnings = _translation_warnings(project, build_cache, {lang for c in campaigns for lang in c.locales})
     refusals = [("translations incomplete:", list(result.warnings))]  # --strict: every reason at once
     placeholders = [w for c in campaigns for w in starter.placeholder_warnings(c)]
     refusals.append(("the starter's placeholders are still there:", placeholders))
@@ -71,13 +76,26 @@ def build(project: Project, paths: list[Path] | None = None, out_dir: Path | Non
         if strict and any(items for _, items in refusals):
             raise BuildError(strict_message(refusals))
         result.warnings += legal
-        swap(tmp, out_dir)
+        if build_cache.kept:
+            commit(tmp, out_dir, build_cache.kept)
+        else:
+            swap(tmp, out_dir)
     build_cache.save()
+    notice_cache.save_store()
     for campaign in campaigns if result.publishing else []:
         new, warnings = archive.record(campaign, result.views[campaign.id])
         result.published += [f"{campaign.id} {item}" for item in new]
         result.warnings += warnings
     return result
+
+
+def _translation_warnings(project: Project, build_cache: BuildCache, langs: set[str]) -> list[str]:
+    """translation_warnings, kept in the build cache: its key covers every locale file."""
+    memo = build_cache.memo.setdefault("translations", {})
+    name = ",".join(sorted(langs))
+    if name not in memo:
+        memo[name] = translation_warnings(project, langs)  # raises on broken placeholders: nothing kept
+    return list(memo[name])
 
 
 def strict_message(refusals: list[tuple[str, list[str]]]) -> str:

@@ -7,10 +7,11 @@ the first problem found is the same however the build runs.
 """
 from __future__ import annotations
 
+import os
 import pickle
+import sys
 from dataclasses import dataclass, field
 from functools import cache as once
-from importlib import metadata
 from pathlib import Path
 
 import generator
@@ -19,11 +20,67 @@ from generator.legal import approval, archive
 from generator.legal.texts import all_texts
 from generator.project import Project
 from generator.pipeline import parallel
-from generator.site import cache, notices, published
+from generator.site import cache, notice_cache, notices, published, qr
 from generator.site.build import SiteWriter, campaign_folders, expected_pages
 from generator.site.views import resolve_all
 
-LIBRARIES = ("jinja2", "markdown", "markupsafe", "babel", "segno", "pyyaml", "phonenumbers", "jsonschema")
+
+class LazyViews(dict):
+    """campaign id -> value, some loaded only when asked for (a reused campaign's views)."""
+
+    def __init__(self):
+        super().__init__()
+        self._later: dict = {}
+
+    def later(self, name: str, load) -> None:
+        self._later[name] = load
+
+    def __missing__(self, name):
+        if name not in self._later:
+            raise KeyError(name)
+        value = self[name] = self._later.pop(name)()
+        return value
+
+    def _all(self) -> None:
+        for name in list(self._later):
+            self[name]
+
+    def __contains__(self, name):
+        return super().__contains__(name) or name in self._later
+
+    def __iter__(self):
+        self._all()
+        return super().__iter__()
+
+    def __len__(self):
+        return super().__len__() + len(self._later)
+
+    def keys(self):
+        self._all()
+        return super().keys()
+
+    def values(self):
+        self._all()
+        return super().values()
+
+    def items(self):
+        self._all()
+        return super().items()
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+    def __eq__(self, other):
+        self._all()
+        if isinstance(other, LazyViews):
+            other._all()
+        return dict.__eq__(self, other)
+
+    __hash__ = None
+
+    def __repr__(self):
+        self._all()
+        return dict.__repr__(self)
 
 
 @dataclass
@@ -45,19 +102,36 @@ class Rendered:
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
     legal: list[str] = field(default_factory=list)
-    views: cache.LazyViews = field(default_factory=cache.LazyViews)
-    texts: cache.LazyViews = field(default_factory=cache.LazyViews)
+    views: LazyViews = field(default_factory=LazyViews)
+    texts: LazyViews = field(default_factory=LazyViews)
+
+
+@once
+def library_versions() -> tuple[str, ...]:
+    """Every installed distribution with its version ('Jinja2-3.1.4.dist-info'), from the names
+    of the import path's metadata folders: any library's upgrade is a new key (importlib.metadata
+    would cost more than the rest of a rebuild's bookkeeping)."""
+    found: set[str] = set()
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:  # a zip file, a missing folder
+            continue
+        found.update(name for name in names if name.endswith((".dist-info", ".egg-info")))
+    return tuple(sorted(found))
+
+
+def qr_salt() -> str:
+    """What a finished QR code depends on besides its address: the encoder (segno's version and
+    optin's code), so a previous build's codes serve as long as it is the same."""
+    site = Path(generator.__file__).parent / "site"
+    return cache.key([site / "qr.py", site / "qr_matrix.py", site / "qr_png.py"], *library_versions())
 
 
 def shared_key(project: Project, strict: bool, endpoints: Endpoints | None, publishing: bool) -> str:
     """What every page depends on: optin's code and libraries, the project's settings, themes
     and locales, the build's options."""
-    versions = []
-    for name in LIBRARIES:
-        try:
-            versions.append(f"{name}={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{name}=-")
+    versions = library_versions()
     paths = [Path(generator.__file__).parent, *project.theme_dirs, *project.locales.dirs]
     if project.config_file is not None:
         paths.append(project.config_file)
@@ -81,7 +155,7 @@ def loader(build_cache: cache.BuildCache, loaded: dict[str, tuple], reused: set[
         record = records.get(str(path)) or build_cache.record(path)
         if record is not None:
             reused.add(str(path))
-            loaded[str(path)] = (record.campaign, (record.inputs, record.key))
+            loaded[str(path)] = (record.campaign, (record.inputs, record.key, record.stamps))
             return record.campaign, []
         found = early.pop(str(path), None) or load(path, project)
         if found[0] is not None:
@@ -110,14 +184,29 @@ def render(project: Project, writer: SiteWriter, campaign: Campaign) -> Done:
 
 def render_all(project: Project, campaigns: list[Campaign], site: Path, build_cache: cache.BuildCache,
                loaded: dict[str, tuple], reused: set[str], progress=None) -> Rendered:
-    """Every campaign into `site`: reused ones linked from the previous output, the others
-    rendered (on every core when there are many); then what spans campaigns."""
+    """Every campaign into `site`: reused ones left in the previous output (build_cache.kept),
+    the others rendered (on every core when there are many); then what spans campaigns."""
     writer = SiteWriter(project, site, build_cache.folder / "jinja" / "themes" if build_cache.enabled else None)
     if build_cache.enabled:
         notices.use_bytecode_cache(project.locales, build_cache.folder / "jinja" / "notices")
+    notice_cache.use_store(build_cache.folder / "notices.pickle" if build_cache.enabled else None, build_cache.shared)
+    qr.use_cache(_previous_codes(build_cache) if build_cache.enabled else None)
+    try:
+        return _render_all(project, campaigns, site, build_cache, loaded, reused, writer, progress)
+    finally:
+        qr.use_cache(None)  # this build's previous output only
+
+
+def _render_all(project: Project, campaigns: list[Campaign], site: Path, build_cache: cache.BuildCache,
+                loaded: dict[str, tuple], reused: set[str], writer: SiteWriter, progress) -> Rendered:
     done: dict[str, Done] = {}
+    for name in dict.fromkeys(c.theme for c in campaigns):
+        writer.theme(name)  # the themes' static files first, as in any build
+    themes = set(os.listdir(site / "assets"))  # a theme folder named like a campaign: the two merge
     for campaign in campaigns:
-        record = build_cache.reuse(campaign.source, site) if str(campaign.source) in reused else None
+        folders = campaign_folders(campaign.id)
+        record = build_cache.reuse(campaign.source, folders) \
+            if str(campaign.source) in reused and campaign.id not in themes else None
         if record is not None:
             done[campaign.id] = Done(**record.extra, load=once(lambda r=record: build_cache.blob(r)))
     todo = [c for c in campaigns if c.id not in done]
@@ -150,6 +239,23 @@ def render_all(project: Project, campaigns: list[Campaign], site: Path, build_ca
             out.texts.later(campaign.id, lambda load=item.load: load()[1])
     out.pages += writer.write_site(campaigns, {c.id: done[c.id].embed for c in campaigns})
     return out
+
+
+def _previous_codes(build_cache: cache.BuildCache):
+    """qr.use_cache's lookup: a code the previous output holds for the same address, unchanged."""
+    where = {}
+    for record in build_cache.previous.values():
+        campaign = record.campaign
+        for lang in campaign.locales if campaign.base_url else ():
+            where[qr.signup_url(campaign, lang)] = (record, f"{campaign.id}/{lang}")
+
+    def lookup(url: str) -> dict[str, bytes] | None:
+        if url not in where:
+            return None
+        record, folder = where[url]
+        found = {name: build_cache.output(record, folder, name) for name in (qr.QR_SVG, qr.QR_PNG)}
+        return None if None in found.values() else found
+    return lookup
 
 
 def _pickled(result: Done) -> Done:

@@ -3,6 +3,7 @@ share its loaded campaigns, compiled templates and caches), results taken back i
 order, so the output is the same as a serial build's."""
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -33,9 +34,11 @@ def ordered(job, count: int, processes: int):
     """Yield (index, result or None when the job failed) for indices 0..count-1, in order."""
     global _job
     _job = job
+    gc.freeze()  # the workers' collections then leave the shared objects' pages alone (no copy-on-write)
     try:
         with multiprocessing.get_context("fork").Pool(processes) as pool:
             for index, result, failed in pool.imap(_run, range(count), chunksize=max(1, count // (processes * 8))):
                 yield index, None if failed else result
     finally:
         _job = None
+        gc.unfreeze()

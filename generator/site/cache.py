@@ -1,6 +1,5 @@
 """The build cache: what the previous build of an output folder rendered, so a rebuild renders
-only the campaigns whose inputs changed and hard-links the others' files from the previous
-output into the staging folder (the swap stays atomic; a failed build changes nothing).
+only the campaigns whose inputs changed and leaves the others' files where they are.
 
 It lives beside the output folder, `.<out>.tmp-cache/` (ignored like the staging folders, and
 never published). Safe to delete at any time: the next build is then a clean one.
@@ -9,7 +8,15 @@ never published). Safe to delete at any time: the next build is then a clean one
   project settings, every theme and locale file, the build's options). A change empties the cache.
 - campaign key: the campaign file and every file it names (logo, hero, images), its approval
   file and notice archive. Unchanged: the loaded campaign is reused (no parse, no validation)
-  and, when the previous output still holds its files unchanged (size and mtime), so are they.
+  and, when the output still holds its files as the build left them (every file's size and
+  mtime, every folder's mtime: nothing edited, added or removed), so are they.
+- Files are hashed only when their stat (size, mtime, ctime, inode) changed since they were
+  hashed; ctime cannot be set back by hand, so an edit is always seen.
+
+A rebuild that reuses campaigns writes only the others and the site-wide files into a staging
+folder; site/output.py's `commit` then moves them into the output, in place of the old ones.
+Everything that can fail (loading, rendering, --strict) comes before: a failed build changes
+nothing.
 
 The index is a pickle, like Python's own bytecode cache: it sits with the project's output and
 is read only by optin.
@@ -22,11 +29,13 @@ import os
 import pickle
 import shutil
 import sys
+import time
+from array import array
 from pathlib import Path
 
 from generator import files
 
-FORMAT = 1
+FORMAT = 2
 INDEX = "index.pickle"
 _MISSING = b"\0missing"
 
@@ -55,6 +64,38 @@ def key(paths, *extra: str) -> str:
     return digest.hexdigest()
 
 
+def stamp(path: str) -> tuple | None:
+    """What changes whenever a file's bytes do, or a folder's files: (name, size, mtime, ctime,
+    inode) of it and of everything in it; None when missing."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    found = [("", st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)]
+    if os.path.isdir(path):
+        for root, dirs, names in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(names) + dirs:
+                sub = os.path.join(root, name)
+                try:
+                    st = os.stat(sub)
+                except OSError:
+                    continue
+                found.append((os.path.relpath(sub, path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+    return tuple(found)
+
+
+def stamps(paths) -> tuple:
+    return tuple(stamp(str(p)) for p in paths)
+
+
+def _recent(found: tuple, window_ns: int = 2 * 10**9) -> bool:
+    """A stamp too fresh to trust: file times tick coarsely, so a second change within the same
+    tick could keep them (git's "racy" index entries); such files are hashed again next time."""
+    now = time.time_ns()
+    return any(now - max(entry[2], entry[3]) < window_ns for item in found if item for entry in item)
+
+
 def named_files(value, seen=None) -> list[Path]:
     """Every path inside a loaded campaign (logo, hero, images...), wherever the model keeps it."""
     seen = set() if seen is None else seen
@@ -81,82 +122,110 @@ class Record:
     key: str
     inputs: tuple[str, ...]  # the files `key` covers
     campaign: object  # the loaded Campaign
-    files: dict[str, tuple[int, int]]  # output path (relative) -> (size, mtime_ns)
+    files: dict[str, tuple[tuple[str, ...], array]]  # output folder (relative) -> (names, sizes and mtimes)
     extra: dict  # what the build reuses without rendering (pages, warnings, ...)
     blob: bytes = b""  # pickled, loaded only when asked for (views, legal texts); kept in blobs/<key>
+    stamps: tuple = ()  # the inputs' stamps when `key` was hashed
+    folders: dict[str, int] = dataclasses.field(default_factory=dict)  # output folder -> its mtime_ns
 
 
 class BuildCache:
-    def __init__(self, out_dir: Path, shared: str, enabled: bool = True):
-        self.out_dir, self.shared, self.enabled = out_dir, shared, enabled
+    def __init__(self, out_dir: Path, shared: str, enabled: bool = True, outputs: str = ""):
+        """`outputs`: the key of outputs that depend on nothing `shared` covers but optin's code
+        and libraries (QR codes): the previous build's are found (`previous`) even when the
+        rest of the cache is out of date."""
+        self.out_dir, self.shared, self.enabled, self.outputs = out_dir, shared, enabled, outputs
         self.folder = folder_for(out_dir)
         self.old: dict[str, Record] = {}
+        self.previous: dict[str, Record] = {}  # what the output holds now, whatever changed since
         self.new: dict[str, Record] = {}
+        self.kept: list[str] = []  # output folders left in place (the reused campaigns')
+        self.memo: dict = {}  # what the build keeps from one run to the next (translation warnings...)
+        self._pickled: dict[int, bytes] = {}  # id(record) -> its bytes in the index, while unchanged
         if enabled:
             try:
                 data = pickle.loads((self.folder / INDEX).read_bytes())
-                if data.get("shared") == shared and out_dir.is_dir():
-                    self.old = data["records"]
-            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, KeyError, TypeError):
-                self.old = {}  # no cache, another optin's, or damaged: a clean build
+                same, same_outputs = data.get("shared") == shared, bool(outputs) and data.get("outputs") == outputs
+                usable = out_dir.is_dir() and (same or same_outputs)
+                records = {source: pickle.loads(raw) for source, raw in data["records"].items()} if usable else {}
+                if same_outputs:
+                    self.previous = dict(records)
+                if same and usable:
+                    self.old, self.memo = records, data.get("memo", {})
+                    self._pickled = {id(records[source]): raw for source, raw in data["records"].items()}
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, KeyError, TypeError,
+                    ValueError):
+                self.old, self.previous = {}, {}  # no cache, another optin's, or damaged: a clean build
 
     def record(self, source: Path) -> Record | None:
         """The previous build's record of `source` when none of its inputs changed, else None."""
         record = self.old.get(str(source))
-        if record is None or key(record.inputs, self.shared) != record.key:
+        if record is None:
+            return None
+        now = stamps(record.inputs)
+        if now == record.stamps:
+            return record
+        if key(record.inputs, self.shared) != record.key:
             self.old.pop(str(source), None)
             return None
+        record.stamps = () if _recent(now) else now  # touched, not changed
+        self._pickled.pop(id(record), None)
         return record
 
-    def reuse(self, source: Path, site: Path) -> Record | None:
-        """Hard-link the campaign's previous output into `site`; None (nothing linked) when the
-        previous output lacks a file or one was changed since."""
+    def reuse(self, source: Path, folders: list[str]) -> Record | None:
+        """The previous record when the output still holds the campaign's files exactly as
+        that build left them (they stay where they are); None: render it again."""
         record = self.old.get(str(source))
-        if record is None or not self._blob_path(record).is_file():
+        if record is None or not record.folders or not self._blob_path(record).is_file():
             return None
-        linked: list[str] = []
-        old_root, new_root, made = str(self.out_dir), str(site), set()
-        try:  # os.path on strings: ~60 files per campaign, thousands per build
-            for rel, stamp in record.files.items():
-                old, new = os.path.join(old_root, rel), os.path.join(new_root, rel)
-                stat = os.stat(old)
-                if (stat.st_size, stat.st_mtime_ns) != stamp:
-                    raise FileNotFoundError(rel)
-                parent = os.path.dirname(new)
-                if parent not in made:
-                    os.makedirs(parent, exist_ok=True)
-                    made.add(parent)
-                try:
-                    os.link(old, new)
-                except OSError:  # a file system without hard links
-                    shutil.copy2(old, new)
-                    record.files[rel] = _stamp(Path(new))
-                linked.append(new)
-        except OSError:
-            for path in linked:
-                os.unlink(path)
+        if not _unchanged(str(self.out_dir), record):
             return None
         self.new[str(source)] = record
+        self.kept += folders
         return record
 
-    def inputs(self, source: Path, named: list[Path]) -> tuple[tuple[str, ...], str]:
-        """The input files of a campaign just loaded and their key (hashed now, as loaded)."""
+    def inputs(self, source: Path, named: list[Path]) -> tuple[tuple[str, ...], str, tuple]:
+        """The input files of a campaign just loaded, their key (hashed now) and stamps."""
         paths = tuple(dict.fromkeys(str(p) for p in [source, *named]))
-        return paths, key(paths, self.shared) if self.enabled else ""
+        if not self.enabled:
+            return paths, "", ()
+        found = stamps(paths)  # before hashing: a change after it shows next time
+        if _recent(found):  # changed within the clock's tick: a second change might not show
+            found = ()
+        return paths, key(paths, self.shared), found
 
-    def keep(self, source: Path, campaign, inputs: tuple[tuple[str, ...], str], site: Path, folders: list[str],
+    def keep(self, source: Path, campaign, inputs: tuple, site: Path, folders: list[str],
              extra: dict, blob: bytes) -> None:
         """Remember a campaign rendered into `site` (its files: everything under `folders`)."""
         if not self.enabled:
             return
-        out = {}
+        out, dirs = {}, {}
+        root_len = len(str(site)) + 1
         for name in folders:
-            base = site / name
-            for root, _dirs, names in os.walk(base):
+            for root, _dirs, names in os.walk(os.path.join(str(site), name)):
+                dirs[root[root_len:]] = 0  # stamped where it ends up, when the build is done (save)
+                found = array("q")
                 for file in names:
-                    path = Path(root) / file
-                    out[str(path.relative_to(site))] = _stamp(path)
-        self.new[str(source)] = Record(inputs[1], inputs[0], campaign, out, extra, blob)
+                    st = os.stat(os.path.join(root, file))
+                    found += array("q", (st.st_size, st.st_mtime_ns))
+                out[root[root_len:]] = (tuple(names), found)
+        self.new[str(source)] = Record(inputs[1], inputs[0], campaign, out, extra, blob, inputs[2], dirs)
+
+    def output(self, record: Record, folder: str, name: str) -> bytes | None:
+        """A file of a previous record as that build wrote it (None: gone or changed since)."""
+        names, found = record.files.get(folder, ((), ()))
+        if name not in names:
+            return None
+        k = names.index(name)
+        path = os.path.join(str(self.out_dir), folder, name)
+        try:
+            with open(path, "rb") as file:
+                st = os.fstat(file.fileno())
+                if (st.st_size, st.st_mtime_ns) != (found[2 * k], found[2 * k + 1]):
+                    return None
+                return file.read()
+        except OSError:
+            return None
 
     def _blob_path(self, record: Record) -> Path:
         return self.folder / "blobs" / f"{record.key}.pickle"
@@ -165,9 +234,9 @@ class BuildCache:
         return pickle.loads(record.blob or self._blob_path(record).read_bytes())
 
     def save(self) -> None:
-        """After the swap: the index of what the output now holds, and the blobs it names. A
-        cache that cannot be written (a read-only folder, a full disk) only makes the next
-        build a clean one."""
+        """After the output is in place: the index of what it now holds, and the blobs it
+        names. A cache that cannot be written (a read-only folder, a full disk) only makes the
+        next build a clean one."""
         if not self.enabled:
             return
         try:
@@ -177,76 +246,41 @@ class BuildCache:
 
     def _save(self) -> None:
         (self.folder / "blobs").mkdir(parents=True, exist_ok=True)
+        root = str(self.out_dir)
         for record in self.new.values():
             if record.blob:
                 files.write_atomic(self._blob_path(record), record.blob)
-        index = {source: dataclasses.replace(record, blob=b"") for source, record in self.new.items()}
-        data = pickle.dumps({"shared": self.shared, "records": index}, protocol=pickle.HIGHEST_PROTOCOL)
+            for rel, mtime in record.folders.items():
+                if not mtime:  # rendered now: its folders' times as they are in the output
+                    record.folders[rel] = os.stat(os.path.join(root, rel)).st_mtime_ns
+        index = {source: self._pickled.get(id(record)) or pickle.dumps(dataclasses.replace(record, blob=b""),
+                                                                       protocol=pickle.HIGHEST_PROTOCOL)
+                 for source, record in self.new.items()}  # an unchanged record: the bytes it was read from
+        data = pickle.dumps({"shared": self.shared, "outputs": self.outputs, "records": index, "memo": self.memo},
+                            protocol=pickle.HIGHEST_PROTOCOL)
         files.write_atomic(self.folder / INDEX, data)
-        wanted = {self._blob_path(r).name for r in index.values()}
+        wanted = {self._blob_path(r).name for r in self.new.values()}
         for old in (self.folder / "blobs").iterdir():
             if old.name not in wanted:
                 old.unlink(missing_ok=True)
 
 
-def _stamp(path: Path) -> tuple[int, int]:
-    stat = path.stat()
-    return stat.st_size, stat.st_mtime_ns
-
-
-class LazyViews(dict):
-    """campaign id -> value, some loaded only when asked for (a reused campaign's views)."""
-
-    def __init__(self):
-        super().__init__()
-        self._later: dict = {}
-
-    def later(self, name: str, load) -> None:
-        self._later[name] = load
-
-    def __missing__(self, name):
-        if name not in self._later:
-            raise KeyError(name)
-        value = self[name] = self._later.pop(name)()
-        return value
-
-    def _all(self) -> None:
-        for name in list(self._later):
-            self[name]
-
-    def __contains__(self, name):
-        return super().__contains__(name) or name in self._later
-
-    def __iter__(self):
-        self._all()
-        return super().__iter__()
-
-    def __len__(self):
-        return super().__len__() + len(self._later)
-
-    def keys(self):
-        self._all()
-        return super().keys()
-
-    def values(self):
-        self._all()
-        return super().values()
-
-    def items(self):
-        self._all()
-        return super().items()
-
-    def get(self, name, default=None):
-        return self[name] if name in self else default
-
-    def __eq__(self, other):
-        self._all()
-        if isinstance(other, LazyViews):
-            other._all()
-        return dict.__eq__(self, other)
-
-    __hash__ = None
-
-    def __repr__(self):
-        self._all()
-        return dict.__repr__(self)
+def _unchanged(root: str, record: Record) -> bool:
+    """Whether the output holds the record's files as that build left them: every folder's
+    mtime (nothing added, removed or renamed) and every file's size and mtime (nothing edited)."""
+    try:
+        for rel, mtime in record.folders.items():
+            fd = os.open(os.path.join(root, rel), os.O_RDONLY | os.O_DIRECTORY)
+            try:  # names relative to the open folder: thousands of files per build
+                if os.stat(fd).st_mtime_ns != mtime:
+                    return False
+                names, stamps_ = record.files.get(rel, ((), ()))
+                for k, name in enumerate(names):
+                    st = os.stat(name, dir_fd=fd)
+                    if st.st_size != stamps_[2 * k] or st.st_mtime_ns != stamps_[2 * k + 1]:
+                        return False
+            finally:
+                os.close(fd)
+    except OSError:
+        return False
+    return True

@@ -11,6 +11,7 @@ The code's lifetime (CODE_MINUTES) is fixed, so the texts state it as it is, not
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 from babel.units import format_unit
@@ -67,10 +68,12 @@ def text(t, msgid: str, **values) -> str:
         return msgid % values
 
 
+@lru_cache(maxsize=4096)  # CLDR lookups, the same few for every campaign
 def duration(hours: int, lang: str) -> str:
     return format_unit(hours, "duration-hour", length="long", locale=lang)
 
 
+@lru_cache(maxsize=4096)
 def minutes(count: int, lang: str) -> str:
     return format_unit(count, "duration-minute", length="long", locale=lang)
 

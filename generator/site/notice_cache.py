@@ -19,14 +19,18 @@ is known to hold; anything else takes the direct path (`render_direct` in notice
 """
 from __future__ import annotations
 
+import hashlib
+import pickle
 import re
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
-import markdown
 from jinja2 import nodes
+
+from generator import files
 
 from generator.site import safety
 
@@ -50,7 +54,12 @@ def markdown_html(text: str) -> tuple[str, list[str]]:
     between notices: ~15% faster per notice than building one (and its extensions) each time."""
     md = getattr(_local, "md", None)
     if md is None:
-        md = _local.md = markdown.Markdown(extensions=["attr_list", "sane_lists"], output_format="html")
+        import markdown  # here: a rebuild that finds every structure in the store never needs it
+        from markdown.extensions.attr_list import AttrListExtension
+        from markdown.extensions.sane_lists import SaneListExtension
+
+        # instances, not names: a name costs a scan of every installed package's entry points
+        md = _local.md = markdown.Markdown(extensions=[AttrListExtension(), SaneListExtension()], output_format="html")
     html = md.reset().convert(text)
     return html, [str(block) for block in md.htmlStash.rawHtmlBlocks]
 
@@ -98,10 +107,16 @@ def tokenisable(env, name: str) -> bool:
     found = getattr(template, "_optin_tokenisable", None)
     if found is None:
         with open(template.filename, encoding="utf-8") as file:  # what the loader read (not loaded twice)
-            tree = env.parse(file.read())
-        macros = {m.name for m in tree.find_all(nodes.Macro)} | RENDERING
-        found = template._optin_tokenisable = _plain(tree, None, macros)
-    return found
+            source = file.read()
+        name = "template " + hashlib.sha256(source.encode()).hexdigest()
+        plain = _stored(name)
+        if plain is None:
+            tree = env.parse(source)
+            macros = {m.name for m in tree.find_all(nodes.Macro)} | RENDERING
+            plain = _plain(tree, None, macros)
+        found = template._optin_tokenisable = (name, plain)
+    _store_put(*found)
+    return found[1]
 
 
 def _plain(node, parent, macros: set[str]) -> bool:
@@ -130,6 +145,61 @@ class Entry:
 
 _entries: OrderedDict[tuple[str, int], Entry | None] = OrderedDict()
 _entries_lock = threading.Lock()
+_MISSING = object()
+# What earlier builds worked out (conversions, templates' tokenisability), kept in the build cache:
+# a rebuild converts no notice whose structure it has seen. `salt`: the cache's shared key.
+_store: dict = {"path": None, "salt": "", "data": None, "dirty": False, "kept": set()}
+
+
+def use_store(path: Path | None, salt: str = "") -> None:
+    if (path, salt) != (_store["path"], _store["salt"]):
+        _store.update(path=path, salt=salt, data=None, dirty=False, kept=set())
+
+
+def _data() -> dict:
+    if _store["data"] is None:
+        data = {}
+        if _store["path"] is not None:
+            try:
+                found = pickle.loads(_store["path"].read_bytes())
+                if found.get("salt") == _store["salt"]:
+                    data = found["items"]
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, KeyError, TypeError):
+                pass  # none yet, or damaged: worked out again
+        _store["data"] = data
+    return _store["data"]
+
+
+def _stored(name: str, default=None):
+    with _entries_lock:
+        return _data().get(name, default) if _store["path"] is not None else default
+
+
+def _store_put(name: str, value, key=None) -> None:
+    """Keep `value` in the store (also what this process worked out before the store was set)."""
+    with _entries_lock:
+        if _store["path"] is not None:
+            if _data().get(name, _MISSING) is not value:
+                _data()[name] = value
+                _store["dirty"] = True
+            if key is not None:
+                _store["kept"].add(key)
+
+
+def save_store(wanted: int = 4 * CACHE_SIZE) -> None:
+    """Write what this build added (the newest `wanted` items); a store that cannot be written
+    only costs the next build its conversions."""
+    path = _store["path"]
+    if path is None or not _store["dirty"]:
+        return
+    with _entries_lock:
+        items = dict(list(_data().items())[-wanted:])
+        _store["dirty"] = False
+    try:
+        files.write_atomic(path, pickle.dumps({"salt": _store["salt"], "items": items},
+                                              protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        pass
 
 
 def _split(text: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
@@ -165,10 +235,17 @@ def entry(source: str, count: int) -> Entry | None:
     """The cached conversion of a tokenised source with `count` tokens (None: render directly)."""
     key = (source, count)  # the count too: a value's own private-use characters may look like tokens
     with _entries_lock:
-        if key in _entries:
+        found = _entries.get(key, _MISSING)
+        if found is not _MISSING:
             _entries.move_to_end(key)
-            return _entries[key]
-    found = _analyse(source, count)
+            if _store["path"] is None or key in _store["kept"]:
+                return found
+    name = f"entry {count} " + hashlib.sha256(source.encode()).hexdigest()
+    if found is _MISSING:
+        found = _stored(name, _MISSING)
+    if found is _MISSING:
+        found = _analyse(source, count)
+    _store_put(name, found, key)
     with _entries_lock:
         _entries[key] = found
         while len(_entries) > CACHE_SIZE:
