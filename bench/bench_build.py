@@ -6,7 +6,8 @@ N copies of the nordlys-sko example under new ids and brand names are built by `
 in a fresh process; the Hugo twin (bench/hugo_twin.py: same campaigns x locales x pages, the
 real notice texts) is built by `hugo` the same way. Prints for each: pages, median wall and CPU
 seconds, pages/s, peak memory; the ratio of optin's time per page to Hugo's (target ≤ 0.5);
-an incremental rebuild after editing one campaign; and the largest page's transfer size
+an incremental rebuild after editing one campaign; `optin check` of the site (target: faster
+than its clean build); and the largest page's transfer size
 (HTML + its CSS and JS, gzipped; budget 14 KB).
 
 optin runs as installed: with its modules' bytecode compiled (pip does that on install), in a
@@ -121,6 +122,9 @@ def main() -> None:
             edited.write_text(text, encoding="utf-8")
         inc = median_run(build, project, args.runs, before=touch_one)
         print(row("optin build (1 edit)", pages, *inc))
+        checked = median_run([optin, "check"], project, args.runs)
+        print(row("optin check", pages, *checked))
+        print(f"check time / clean build time: {checked[0] / wall:.2f} (target < 1)")
         ratio = None
         if shutil.which("hugo"):
             twin = Path(tmp) / "hugo"

@@ -339,3 +339,27 @@ def test_channel_names_follow_the_page_language(locales):
         assert es.search("Correos electrónicos de Kedai Harmoni")
     assert channel_pattern(locales, "en", "email").search("Emails from Kedai Harmoni")
     assert not channel_pattern(locales, "en", "sms").search("Messages from Kedai Harmoni")
+
+
+def test_page_checks_on_two_cores_find_what_one_finds(example_site, tmp_path, monkeypatch):
+    """The CLI's runner forks workers for a big site; the failures (in page order) are the same as
+    a serial run's, and a page whose check fails in a worker is checked again here."""
+    import os
+    from unittest import mock
+
+    from generator.check.run import check_site
+    from generator.cli import check as cli_check
+    from generator.pipeline import parallel
+
+    site = copy_site(example_site, tmp_path)
+    edit(site, f"{EN}thanks.html", r"default-src &#39;none&#39;", "default-src &#39;self&#39;")
+    edit(site, "kedai-harmoni/de/index.html", r'<html lang="de"', '<html lang="fr"')
+    project = projects.project(tmp_path)
+    serial, pages = check_site(site, project)
+    assert serial and pages > 60
+    monkeypatch.setattr(cli_check, "PAGES_PER_JOB", 1)
+    with mock.patch.object(parallel.threading, "active_count", return_value=1), \
+            mock.patch.object(parallel, "ordered", wraps=parallel.ordered) as pool:
+        forked, _ = check_site(site, project, runner=cli_check._on_every_core)
+    assert pool.call_args.args[2] >= min(2, len(os.sched_getaffinity(0)))  # processes
+    assert forked == serial

@@ -17,20 +17,29 @@ def select(files: list[str], patterns: tuple[str, ...] | list[str]) -> list[str]
 
 
 def check_site(root: Path, project: Project, campaigns_dir: Path | None = None, patterns: tuple[str, ...] = (),
-               browser: bool = False) -> tuple[list[Failure], int]:
-    """Run every rule over the site: (failures sorted by page, number of pages checked)."""
+               browser: bool = False, runner=None) -> tuple[list[Failure], int]:
+    """Run every rule over the site: (failures sorted by page, number of pages checked).
+    `runner(job, count)`, when given, runs job(0..count-1) (e.g. on several cores) and yields
+    (index, result), result None where the job failed (it is run again here, to raise)."""
     site = load_site(root, project, campaigns_dir)
     files, styles = select(site.html_files(), patterns), select(site.css_files(), patterns)
     if patterns and not files and not styles and not select([p.page for p in site.problems], patterns):
         raise OptinError(f"no page in {root} matches {', '.join(patterns)}")
     failures = list(site.problems)  # a broken manifest affects every page of its campaign
-    for rel in files:
-        failures += check_page(site.page(rel))
+    def job(index: int) -> list[Failure]:
+        return check_page(site.page(files[index]))
+
+    for index, found in (runner or _serial)(job, len(files)):
+        failures += job(index) if found is None else found
     failures += check_styles(site, styles)
     if browser:
         from generator.check import browser as check_browser
         failures += check_browser.check_pages(site, files)
     return sorted(set(failures)), len(files)
+
+
+def _serial(job, count: int):
+    return ((index, job(index)) for index in range(count))
 
 
 def rules(browser: bool = True) -> dict[str, str]:

@@ -2,7 +2,8 @@
 kept for messages."""
 from __future__ import annotations
 
-from html.parser import HTMLParser
+import html
+import re
 
 VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 
@@ -65,16 +66,24 @@ class Node:
         return f"#{anchor.get('id')} {own}" if anchor is not None else own
 
 
-class _TreeBuilder(HTMLParser):
+# One pass of regular expressions over the page (html.parser calls back per character run and
+# was half of a big site's check): comments, declarations, end tags, start tags; text between
+# them. script and style hold raw text up to their end tag, like html.parser reads them.
+TOKEN = re.compile(r"""<!--.*?(?:-->|\Z)|<[!?][^>]*>?
+    |</(?P<end>[a-zA-Z][^\t\n\r\f />\x00]*)[^>]*>?
+    |<(?P<start>[a-zA-Z][^\t\n\r\f />\x00]*)(?P<attrs>(?:[^>"']|"[^"]*"|'[^']*')*)>""", re.S | re.X)
+ATTR = re.compile(r"""((?<=[\s"'])|^)([^\s"'>/=][^\s"'>/=]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
+RAW_TEXT = {"script": re.compile(r"</script\s*>", re.I), "style": re.compile(r"</style\s*>", re.I)}
+
+
+class _TreeBuilder:
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.doc: list[Node] = []
         self.root = Node("#document", {}, None, 0, self.doc, -1)
         self.current = self.root
 
-    def _add(self, tag: str, attrs, descend: bool) -> None:
-        node = Node(tag, {k.lower(): (v if v is not None else "") for k, v in attrs},
-                    self.current, self.getpos()[0], self.doc, len(self.doc))
+    def _add(self, tag: str, attrs: dict[str, str], line: int, descend: bool) -> None:
+        node = Node(tag, attrs, self.current, line, self.doc, len(self.doc))
         self.doc.append(node)
         self.current.children.append(node)
         if descend and tag not in VOID:
@@ -88,27 +97,57 @@ class _TreeBuilder(HTMLParser):
             open_node = open_node.parent
         self.current = node.parent
 
-    def handle_starttag(self, tag, attrs):
-        self._add(tag, attrs, True)
-
-    def handle_startendtag(self, tag, attrs):
-        self._add(tag, attrs, False)
-
-    def handle_endtag(self, tag):
+    def end(self, tag: str) -> None:
         node = self.current
         while node is not self.root and node.tag != tag:
             node = node.parent
         if node is not self.root:  # a stray end tag is ignored, like browsers do
             self._close_to(node)
 
-    def handle_data(self, data):
-        self.current.children.append(data)
+    def data(self, text: str, raw: bool = False) -> None:
+        if text:
+            self.current.children.append(text if raw else html.unescape(text))
+
+    def feed(self, source: str) -> None:
+        pos, line = 0, 1
+        while True:
+            match = TOKEN.search(source, pos)
+            stop = match.start() if match else len(source)
+            self.data(source[pos:stop])
+            line += source.count("\n", pos, stop)  # the line the token starts on
+            if not match:
+                return
+            pos = match.end()
+            if match.group("end"):
+                self.end(match.group("end").lower())
+            elif match.group("start"):
+                tag, attrs = match.group("start").lower(), match.group("attrs")
+                self._add(tag, _attributes(attrs), line, not attrs.rstrip().endswith("/"))
+                if tag in RAW_TEXT and self.current.tag == tag:
+                    close = RAW_TEXT[tag].search(source, pos)
+                    raw_end = close.start() if close else len(source)
+                    self.data(source[pos:raw_end], raw=True)
+                    line += source.count("\n", match.start(), raw_end)
+                    pos = raw_end
+                    continue
+            line += source.count("\n", match.start(), pos)
+
+
+def _attributes(text: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not text.strip(" /"):
+        return values
+    for _, name, double, single, bare in ATTR.findall(text):
+        name = name.lower()
+        if name not in values:  # of repeated attributes the first counts, as in browsers
+            value = double or single or bare
+            values[name] = html.unescape(value) if "&" in value else value
+    return values
 
 
 def parse(source: str) -> Node:
     builder = _TreeBuilder()
     builder.feed(source)
-    builder.close()
     node = builder.current
     while node is not None:  # what the document left open ends with it
         node.end = len(builder.doc)

@@ -36,10 +36,23 @@ def check(project, site_dir: Path | None, fmt: str, browser: bool, campaigns_dir
             click.echo(f"{rule_id:18} {text}")
         return
     site_dir = site_dir or project.out_dir
-    failures, pages = check_site(site_dir, project, campaigns_dir, patterns, browser=browser)
+    failures, pages = check_site(site_dir, project, campaigns_dir, patterns, browser=browser, runner=_on_every_core)
     if fmt == "json":
         click.echo(as_json(site_dir, failures, pages, browser))
     else:
         click.echo(as_table(failures, pages))
     if failures:
         raise SystemExit(1)
+
+
+PAGES_PER_JOB = 25  # a worker process is worth its fork from a few hundred pages on
+
+
+def _on_every_core(job, count: int):
+    """The page checks on every core for a big site (in page order), in this process otherwise."""
+    from generator.pipeline import parallel
+
+    processes = parallel.workers(count // PAGES_PER_JOB)
+    if processes == 1:
+        return ((index, job(index)) for index in range(count))
+    return parallel.ordered(job, count, processes)

@@ -92,6 +92,8 @@ def rule_english_text(page: Page):
             done.append(english)
             yield fail(page, "english-text", node, f"untranslated English: {english!r}")
     for node in page.html.iter():
+        if node.attrs.keys().isdisjoint(TEXT_ATTRS):
+            continue
         values = [(attr, node.get(attr)) for attr in TEXT_ATTRS if (node.get(attr) or "").strip()]
         if not values or skip(node) or any(skip(a) for a in node.ancestors()):
             continue
