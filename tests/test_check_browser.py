@@ -77,3 +77,15 @@ def test_clean_error_without_playwright(example_site, monkeypatch):
     result = CliRunner().invoke(main, ["check", str(example_site), "--browser", "--page", f"{EN}index.html"])
     assert result.exit_code == 2 and "needs Playwright" in result.output
     assert isinstance(result.exception, SystemExit)
+
+
+def test_browser_pass_reports_its_progress(example_site, tmp_path):
+    from generator.check.browser import check_pages
+    from generator.check.model import load_site
+    from support import projects
+
+    site = load_site(example_site, projects.project(tmp_path))
+    files = site.html_files()[:3]
+    seen = []
+    assert check_pages(site, files, progress=lambda done, total: seen.append((done, total))) == []
+    assert seen == [(1, 3), (2, 3), (3, 3)]

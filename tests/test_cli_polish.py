@@ -6,6 +6,7 @@ line; a progress line only on a terminal."""
 from __future__ import annotations
 
 import os
+import re
 import pty
 import select
 import subprocess
@@ -144,10 +145,11 @@ def test_every_help_starts_with_a_short_line():
     assert seen > 15 and long == {}
 
 
-def _pty_build(root: Path) -> str:
-    """`optin build` with stderr on a terminal (a pty); returns what the terminal got."""
+def _pty_build(root: Path, command: str = "build") -> str:
+    """`optin build` (or another command) with stderr on a terminal (a pty); returns what the
+    terminal got."""
     master, slave = pty.openpty()
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("optin")), "build"], cwd=root,
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("optin")), command], cwd=root,
                             stdout=subprocess.DEVNULL, stderr=slave, stdin=subprocess.DEVNULL)
     os.close(slave)
     got = b""
@@ -180,3 +182,8 @@ def test_progress_line_only_on_a_terminal(starter):
     assert "\rbuilding: campaign 1/2" in shown.replace("\x1b[K", "") and "campaign 2/2" in shown
     piped = optin(starter, "build")
     assert piped.exit_code == 0 and "building:" not in piped.output
+    piped = optin(starter, "check")
+    assert piped.exit_code == 0 and "checking:" not in piped.output
+    pages = int(re.search(r"OK: (\d+) pages", piped.output).group(1))
+    checking = _pty_build(starter, "check").replace("\x1b[K", "")
+    assert pages >= 50 and f"\rchecking: page 1/{pages}" in checking and f"page {pages}/{pages}" in checking

@@ -136,15 +136,16 @@ class _Session:
         return out
 
 
-def check_pages(site: Site, files: list[str]) -> list[Failure]:
-    """Open each page (site-relative paths) in one Chromium; return the browser rules' failures.
+def check_pages(site: Site, files: list[str], progress=None) -> list[Failure]:
+    """Open each page (site-relative paths) in one Chromium; return the browser rules' failures
+    (`progress(done, total)` after each page).
     Runs in its own thread: Playwright's sync API refuses a thread with a running event loop
     (as in a pytest-playwright session)."""
     result: dict[str, object] = {}
 
     def work() -> None:
         try:
-            result["failures"] = _check_pages(site, files)
+            result["failures"] = _check_pages(site, files, progress)
         except BaseException as exc:  # re-raised in the caller's thread
             result["error"] = exc
 
@@ -156,7 +157,7 @@ def check_pages(site: Site, files: list[str]) -> list[Failure]:
     return result["failures"]
 
 
-def _check_pages(site: Site, files: list[str]) -> list[Failure]:
+def _check_pages(site: Site, files: list[str], progress=None) -> list[Failure]:
     try:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
@@ -173,7 +174,9 @@ def _check_pages(site: Site, files: list[str]) -> list[Failure]:
         try:
             session = _Session(browser.new_context(service_workers="block"), base, site)
             done: dict[tuple[str, str], list[Failure]] = {}  # (folder, source) -> its failures
-            for rel in files:
+            for count, rel in enumerate(files, 1):
+                if progress:
+                    progress(count, len(files))
                 page = site.page(rel)
                 key = (rel.rpartition("/")[0], page.source if page is not None else rel)
                 if key in done:  # the same bytes in the same folder (a versioned notice): same result

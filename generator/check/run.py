@@ -17,10 +17,11 @@ def select(files: list[str], patterns: tuple[str, ...] | list[str]) -> list[str]
 
 
 def check_site(root: Path, project: Project, campaigns_dir: Path | None = None, patterns: tuple[str, ...] = (),
-               browser: bool = False, runner=None) -> tuple[list[Failure], int]:
+               browser: bool = False, runner=None, progress=None) -> tuple[list[Failure], int]:
     """Run every rule over the site: (failures sorted by page, number of pages checked).
     `runner(job, count)`, when given, runs job(0..count-1) (e.g. on several cores) and yields
-    (index, result), result None where the job failed (it is run again here, to raise)."""
+    (index, result), result None where the job failed (it is run again here, to raise).
+    `progress(stage, done, total)` follows the pages: stage "checking", then "browser"."""
     site = load_site(root, project, campaigns_dir)
     files, styles = select(site.html_files(), patterns), select(site.css_files(), patterns)
     if patterns and not files and not styles and not select([p.page for p in site.problems], patterns):
@@ -31,10 +32,13 @@ def check_site(root: Path, project: Project, campaigns_dir: Path | None = None, 
 
     for index, found in (runner or _serial)(job, len(files)):
         failures += job(index) if found is None else found
+        if progress:
+            progress("checking", index + 1, len(files))
     failures += check_styles(site, styles)
     if browser:
         from generator.check import browser as check_browser
-        failures += check_browser.check_pages(site, files)
+        failures += check_browser.check_pages(
+            site, files, progress=(lambda done, total: progress("browser", done, total)) if progress else None)
     return sorted(set(failures)), len(files)
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from generator.cli.common import pass_project
+from generator.cli.common import PROGRESS_MIN_PAGES, pass_project, status_line
 
 
 @click.command()
@@ -36,7 +36,12 @@ def check(project, site_dir: Path | None, fmt: str, browser: bool, campaigns_dir
             click.echo(f"{rule_id:18} {text}")
         return
     site_dir = site_dir or project.out_dir
-    failures, pages = check_site(site_dir, project, campaigns_dir, patterns, browser=browser, runner=_on_every_core)
+    with status_line() as show:
+        def progress(stage: str, done: int, total: int) -> None:
+            if total >= PROGRESS_MIN_PAGES:
+                show(f"{stage}: page {done}/{total}")
+        failures, pages = check_site(site_dir, project, campaigns_dir, patterns, browser=browser,
+                                     runner=_on_every_core, progress=progress if show else None)
     if fmt == "json":
         click.echo(as_json(site_dir, failures, pages, browser))
     else:

@@ -69,29 +69,37 @@ PROGRESS_MIN_PAGES = 50  # smaller builds finish before a progress line would he
 
 
 @contextlib.contextmanager
-def progress_line():
-    """A `progress(campaigns_done, campaigns, pages, expected)` callback that keeps one line
-    on stderr up to date, for builds of many pages; None when stderr is no terminal (CI logs,
-    pipes). The line is cleared when the block ends, however it ends."""
+def status_line():
+    """A `show(text)` callback that keeps one line on stderr up to date; None when stderr is no
+    terminal (CI logs, pipes). The line is cleared when the block ends, however it ends."""
     stream = sys.stderr
     if not stream.isatty():
         yield None
         return
     shown = []
 
-    def progress(done: int, total: int, pages: int, expected: int) -> None:
-        if expected < PROGRESS_MIN_PAGES:
-            return
+    def show(text: str) -> None:
         shown.append(True)
-        stream.write(f"\r\033[Kbuilding: campaign {done}/{total}, {pages} pages")
+        stream.write(f"\r\033[K{text}")
         stream.flush()
 
     try:
-        yield progress
+        yield show
     finally:
         if shown:
             stream.write("\r\033[K")
             stream.flush()
+
+
+@contextlib.contextmanager
+def progress_line():
+    """A `progress(campaigns_done, campaigns, pages, expected)` callback for builds of many
+    pages (see status_line); None when stderr is no terminal."""
+    with status_line() as show:
+        def progress(done: int, total: int, pages: int, expected: int) -> None:
+            if expected >= PROGRESS_MIN_PAGES:
+                show(f"building: campaign {done}/{total}, {pages} pages")
+        yield progress if show else None
 
 
 def echo_warnings(warnings: list[str]) -> None:

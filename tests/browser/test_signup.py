@@ -91,13 +91,15 @@ def test_no_box_checked_on_load_in_any_locale(page, examples, models, campaign):
             if p.channel != "email":
                 assert keyword in stop.inner_text()
         # summary and notice link of the same locale next to the boxes
-        notice = page.locator(".summary a[href='privacy.html']").first
+        notice = page.locator(f".summary[lang={lang}] a[href='privacy.html']")
         assert notice.is_visible()
-        if lang == "ms":  # PDPA s.7(3): Bahasa Malaysia and English
+        if lang == "ms":  # PDPA s.7(3): Bahasa Malaysia and English, the English one tap away
             assert page.locator(".summary[lang=ms]").count() == 1
-            assert page.locator(".summary[lang=en]").count() == 1
-            assert page.locator(".summary[lang=en] a[href='privacy.html']").count() == 1
-            assert page.locator("label span[lang=en]").count() == len(model.purposes)
+            english = page.locator("details.summary[lang=en]")
+            assert english.count() == 1 and english.get_attribute("open") is None
+            page.click("details.summary[lang=en] > summary")
+            assert english.locator("a[href='privacy.html']").is_visible()
+            assert english.locator("li").count() == len(model.purposes)
 
 
 def test_norwegian_sms_opt_out_is_not_stop(page, fixture_sites):
