@@ -11,6 +11,12 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
 
 
+def campaign_page(base: str, campaign_id: str, lang: str, page: str = "") -> str:
+    """A page of a campaign's locale on the site at `base` ("" gives a path from the site root);
+    no `page`: the locale's folder, whose index.html is the signup page."""
+    return f"{base}/{campaign_id}/{lang}/{page}"
+
+
 SCRIPT_SCHEMES = ("javascript", "vbscript")
 UNSAFE_SCHEMES = (*SCRIPT_SCHEMES, "data")
 _URL_JUNK = "".join(chr(c) for c in range(0x21)) + "\x7f"

@@ -30,7 +30,7 @@ def check_site(root: Path, project: Project, campaigns_dir: Path | None = None, 
     def job(index: int) -> list[Failure]:
         return check_page(site.page(files[index]))
 
-    for index, found in (runner or _serial)(job, len(files)):
+    for index, found in (runner or serial)(job, len(files)):
         failures += job(index) if found is None else found
         if progress:
             progress("checking", index + 1, len(files))
@@ -42,7 +42,8 @@ def check_site(root: Path, project: Project, campaigns_dir: Path | None = None, 
     return sorted(set(failures)), len(files)
 
 
-def _serial(job, count: int):
+def serial(job, count: int):
+    """The runner of check_site that checks the pages one after the other, in this process."""
     return ((index, job(index)) for index in range(count))
 
 

@@ -114,9 +114,9 @@ class _TreeBuilder:
             match = TOKEN.search(source, pos)
             stop = match.start() if match else len(source)
             self.data(source[pos:stop])
-            line += source.count("\n", pos, stop)  # the line the token starts on
             if not match:
                 return
+            line += source.count("\n", pos, stop)  # the line the token starts on
             pos = match.end()
             if match.group("end"):
                 self.end(match.group("end").lower())
@@ -125,11 +125,8 @@ class _TreeBuilder:
                 self._add(tag, _attributes(attrs), line, not attrs.rstrip().endswith("/"))
                 if tag in RAW_TEXT and self.current.tag == tag:
                     close = RAW_TEXT[tag].search(source, pos)
-                    raw_end = close.start() if close else len(source)
-                    self.data(source[pos:raw_end], raw=True)
-                    line += source.count("\n", match.start(), raw_end)
-                    pos = raw_end
-                    continue
+                    pos = close.start() if close else len(source)
+                    self.data(source[match.end():pos], raw=True)
             line += source.count("\n", match.start(), pos)
 
 

@@ -55,9 +55,8 @@ PAGES_PER_JOB = 25  # a worker process is worth its fork from a few hundred page
 
 def _on_every_core(job, count: int):
     """The page checks on every core for a big site (in page order), in this process otherwise."""
+    from generator.check.run import serial
     from generator.pipeline import parallel
 
     processes = parallel.workers(count // PAGES_PER_JOB)
-    if processes == 1:
-        return ((index, job(index)) for index in range(count))
-    return parallel.ordered(job, count, processes)
+    return serial(job, count) if processes == 1 else parallel.ordered(job, count, processes)

@@ -16,7 +16,9 @@ import logging
 from werkzeug.wrappers import Request, Response
 
 from . import evidence, webhooks
-from .look import Look, signup_url
+from generator.urls import campaign_page
+
+from .look import Look
 from .messages import stop_page
 from .replies import LINK_METHOD, ONE_CLICK_METHOD, TOKEN_SHAPE
 
@@ -113,7 +115,7 @@ def unsubscribe(receiver, request: Request) -> Response:
     lang = found[0]["locale"] if campaign else "en"
     t = receiver.locales.translations(lang)
     base = receiver.public_base(campaign, request) if campaign else ""
-    look = receiver.looks.of(campaign, signup_url(base, campaign, lang) if base else "")
+    look = receiver.looks.of(campaign, campaign_page(base, campaign.id, lang, "index.html") if base else "")
     if campaign is None:
         return page(stop_page(t, lang, "invalid", look), lang, look, 404)
     if request.method == "POST":

@@ -9,9 +9,10 @@ from werkzeug.security import safe_join
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
+from generator.urls import campaign_page
+
 from . import security
 from .app import Receiver
-from .look import signup_url
 from .messages import outbox_page
 
 OUTBOX_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'"
@@ -67,7 +68,7 @@ class LocalSite:
         defaults = {c.default_locale for c in campaigns.values()}
         lang = defaults.pop() if len(defaults) == 1 else "en"
         only = next(iter(campaigns.values())) if len(campaigns) == 1 else None
-        look = self.receiver.looks.of(only, signup_url("", only, only.default_locale) if only else "")
+        look = self.receiver.looks.of(only, campaign_page("", only.id, only.default_locale, "index.html") if only else "")
         html = outbox_page(self.receiver.locales.translations(lang), lang, self.receiver.ledger.outbox(), campaigns, look)
         response = Response(html, mimetype="text/html")
         response.headers["Content-Security-Policy"] = look.csp(OUTBOX_CSP)

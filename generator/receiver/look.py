@@ -88,8 +88,3 @@ class Looks:
         if campaign is None:
             return Look(self._css[key])
         return Look(self._css[key], campaign.brand_name, home)
-
-
-def signup_url(base: str, campaign: Campaign, lang: str) -> str:
-    """The campaign's signup page in `lang` on the site at `base` ("": a path on this host)."""
-    return f"{base}/{campaign.id}/{lang}/index.html"

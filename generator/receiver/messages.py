@@ -11,7 +11,8 @@ from babel.units import format_unit
 
 from generator.campaign.model import Campaign
 from generator.campaign.vocab import CHANNEL_NAMES, N_
-from generator.receiver.look import Look, signup_url
+from generator.receiver.look import Look
+from generator.urls import campaign_page
 from generator.receiver.pages import render
 from generator.site.messages import (  # noqa: F401 - one definition, shared with the build
     ASKED,
@@ -169,7 +170,7 @@ def outbox_page(t, lang: str, rows, campaigns: dict[str, Campaign], look: Look) 
         channel = CHANNEL_NAMES.get(card["channel"])
         card.update(channel_name=t.ugettext(channel) if channel else card["channel"],
                     brand=campaign.brand_name if campaign else card["campaign"],
-                    home=signup_url("", campaign, card["locale"]) if campaign else "")
+                    home=campaign_page("", campaign.id, card["locale"], "index.html") if campaign else "")
         cards.append(card)
     return render("outbox.html", lang=lang, title=t.ugettext(OUTBOX["title"]), rows=cards, look=look,
                   s={key: t.ugettext(msgid) for key, msgid in OUTBOX.items()})

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from generator.campaign.vocab import PHONE_CHANNELS
+from generator.urls import campaign_page
 from . import deliveries, tokens
 from .deliveries import CANCELLED, CONFIRMATION, OPT_OUT_REPLY, PENDING, QUEUED, SUPPRESSION, WITHDRAWAL
 from .ledger import Ledger, expire_stale
@@ -63,7 +64,7 @@ class Postman:
         ids = [p.id for p in chosen]
         now = self.clock()
         token, code = tokens.issue(db, record, ids, _iso(now + self.ttl), _iso(now + tokens.CODE_TTL), _iso(now))
-        link = f"{site_url}/{campaign.id}/{lang}/confirm.html?t={token}&p={','.join(ids)}"
+        link = f"{campaign_page(site_url, campaign.id, lang, 'confirm.html')}?t={token}&p={','.join(ids)}"
         stop = ""
         if api_url:  # the recipient's own withdraw link: only its digest is kept
             secret = tokens.new_token()
@@ -71,7 +72,7 @@ class Postman:
             deliveries.add_unsubscribe(db, tokens.digest(secret), record, self.now(), group)
             stop = f"{api_url}/unsubscribe?t={secret}"
         message = confirmation(self.locales.translations(lang), campaign, lang, [p.channel for p in chosen],
-                               recipient, ids, link, code, f"{site_url}/{campaign.id}/{lang}/withdraw.html",
+                               recipient, ids, link, code, campaign_page(site_url, campaign.id, lang, "withdraw.html"),
                                max(1, round(self.ttl.total_seconds() / 3600)),
                                stop if chosen[0].channel == "email" else "", stop)
         return self.queue(db, message, record, site_url, api_url, message_id, ts)
@@ -99,7 +100,7 @@ class Postman:
         lang = record["locale"]
         ordered = [p.id for p in campaign.purposes if p.id in purposes]
         message = withdrawal_notice(self.locales.translations(lang), campaign, lang, channel,
-                                    recipient_of(record, channel), ordered, f"{site_url}/{campaign.id}/{lang}/")
+                                    recipient_of(record, channel), ordered, campaign_page(site_url, campaign.id, lang))
         return self.queue(db, message, record, site_url, "", message_id)
 
     def opt_out_reply(self, db, record, campaign, channel: str, recipient: str, site_url: str = "",

@@ -21,6 +21,7 @@ from generator.campaign.model import Campaign, Purpose
 from generator.campaign.vocab import N_
 from generator.site import sms
 from generator.site.views import purpose_label
+from generator.urls import campaign_page
 
 SUBJECT = N_("%(business)s: please confirm your sign-up")
 ASKED = N_("You asked to get messages from %(business)s:")
@@ -152,11 +153,12 @@ def covered(campaign: Campaign, channel: str) -> list[Purpose]:
 
 def withdraw_url(campaign: Campaign, lang: str) -> str:
     """Known at build time when the campaign has its base_url; else left to the sender."""
-    return f"{campaign.base_url}/{campaign.id}/{lang}/withdraw.html" if campaign.base_url else "{withdraw_url}"
+    return campaign_page(campaign.base_url, campaign.id, lang, "withdraw.html") if campaign.base_url else "{withdraw_url}"
 
 
 def signup_url(campaign: Campaign, lang: str) -> str:
-    return f"{campaign.base_url}/{campaign.id}/{lang}/index.html" if campaign.base_url else "{signup_url}"
+    # the address the receiver's withdrawal notice gives, so the approved text is the one sent
+    return campaign_page(campaign.base_url, campaign.id, lang) if campaign.base_url else "{signup_url}"
 
 
 def confirm_base(campaign: Campaign, lang: str) -> str:
@@ -178,7 +180,7 @@ def samples(campaign: Campaign, lang: str, purposes: list[Purpose]) -> dict[str,
             "code": SAMPLE_CODE, "duration": duration(DEFAULT_TTL_HOURS, lang),
             "withdraw_url": f"https://example.invalid/{campaign.id}/{lang}/withdraw.html",
             "stop_url": f"{api_base(campaign)}/unsubscribe?t={SAMPLE_TOKEN}",
-            "signup_url": f"https://example.invalid/{campaign.id}/{lang}/index.html"}
+            "signup_url": campaign_page("https://example.invalid", campaign.id, lang)}
 
 
 def fill(template: str, values: dict[str, str]) -> str:

@@ -12,6 +12,7 @@ from generator.site.assets import Assets
 from generator.campaign.model import Campaign
 from generator.site.render import Renderer
 from generator.site.views import LocaleView
+from generator.urls import campaign_page
 
 # output file -> template, for every campaign and locale
 PAGES = {
@@ -41,8 +42,7 @@ def _write(path: Path, text: str) -> None:
 
 def page_url(campaign: Campaign, lang: str, page: str) -> str:
     """Absolute URL when the campaign has base_url; else a site-root path."""
-    path = f"/{campaign.id}/{lang}/{page}"
-    return f"{campaign.base_url}{path}" if campaign.base_url else path
+    return campaign_page(campaign.base_url, campaign.id, lang, page)
 
 
 def write_campaign(campaign: Campaign, views: dict[str, LocaleView], renderer: Renderer, assets: Assets,

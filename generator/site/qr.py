@@ -18,6 +18,7 @@ from generator.site import landing
 from generator.site.assets import Assets
 from generator.site.pages import csp
 from generator.site.render import Renderer
+from generator.urls import campaign_page
 
 POSTER = "poster.html"
 QR_SVG, QR_PNG = "qr.svg", "qr.png"
@@ -26,7 +27,7 @@ PNG_SCALE = 12  # pixels per module: about 600 px for a signup address, sharp at
 
 def signup_url(campaign: Campaign, lang: str) -> str:
     """The public address of the signup page of `lang` (the campaign must have base_url)."""
-    return f"{campaign.base_url}/{campaign.id}/{lang}/"
+    return campaign_page(campaign.base_url, campaign.id, lang)
 
 
 BORDER = 4  # modules of quiet zone around the code, as the standard asks
