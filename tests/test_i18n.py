@@ -217,3 +217,27 @@ def test_plural_messages_follow_each_locales_plural_rule(tmp_path):
     workflow.write(catalog, po_path(locales, "nb"))
     assert singular in Locales(locales).report("nb").missing
     assert read_catalog(po_path(locales, "en"), "en")[singular].string == (singular, plural)
+
+
+def test_a_compiled_catalog_is_reused_only_while_its_po_is_unchanged(tmp_path, monkeypatch):
+    from generator.i18n import catalogs
+
+    po = tmp_path / "messages.po"
+    entry = 'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Hello"\nmsgstr "{}"\n'
+    po.write_text(entry.format("Hallo"), encoding="utf-8")
+    store: dict = {}
+    catalogs.use_store(store)
+    try:
+        real = catalogs.time.time_ns
+        monkeypatch.setattr(catalogs.time, "time_ns", lambda: real() + 10**10)  # the .po is past the clock's tick
+        assert catalogs.compiled_file(po, "de").gettext("Hello") == "Hallo"
+        assert len(store) == 1
+        monkeypatch.setattr(catalogs, "read_catalog", lambda *a: pytest.fail("an unchanged .po was parsed again"))
+        assert catalogs.compiled_file(po, "de").gettext("Hello") == "Hallo"
+        monkeypatch.undo()
+        before = po.stat()
+        po.write_text(entry.format("Hullo"), encoding="utf-8")  # same size, and the old mtime put back
+        os.utime(po, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert catalogs.compiled_file(po, "de").gettext("Hello") == "Hullo"
+    finally:
+        catalogs.use_store(None)

@@ -16,7 +16,7 @@ from generator.errors import OptinError
 from generator.pipeline import build as pipeline
 from generator.pipeline import parallel
 from generator.project import Project
-from generator.site import cache, notice_cache, output, qr_matrix
+from generator.site import cache, notice_cache, output, published, qr_matrix
 
 ROOTS = REPO / "tests" / "roots"
 
@@ -50,6 +50,7 @@ def same_as_clean(root: Path, result) -> None:
     for campaign in clean.campaigns:
         assert result.views[campaign.id] == clean.views[campaign.id]
         assert result.texts[campaign.id] == clean.texts[campaign.id]
+        assert result.versions[campaign.id] == published.current(clean.views[campaign.id])  # what serve seeds
 
 
 def replace(path: Path, old: str, new: str) -> None:

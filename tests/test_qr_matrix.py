@@ -22,7 +22,7 @@ def segno_files(text: str) -> tuple[dict[str, bytes], int]:
     svg = io.BytesIO()
     code.save(svg, kind="svg", scale=1, xmldecl=False, light="#fff", dark="#000", border=4)
     png = io.BytesIO()
-    code.save(png, kind="png", dark="#000", border=4, scale=qr.PNG_SCALE)
+    code.save(png, kind="png", dark="#000", border=4, scale=qr.PNG_SCALE, compresslevel=qr_png.COMPRESSION)
     return {qr.QR_SVG: svg.getvalue(), qr.QR_PNG: png.getvalue()}, code.symbol_size(border=4)[0]
 
 

@@ -67,8 +67,8 @@ class Locales:
         """Per-message fallback through the folders, then the English msgid."""
         if lang not in self._translations:
             chain: Translations | NullTranslations = NullTranslations()
-            for _, catalog in reversed(self.layers(lang)):
-                layer = catalogs.compiled(catalog)
+            for path in reversed(self.catalog_paths(lang)):
+                layer = catalogs.compiled_file(path, lang)
                 layer.add_fallback(chain)
                 chain = layer
             self._translations[lang] = chain

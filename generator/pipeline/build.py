@@ -24,6 +24,7 @@ from generator.campaign import starter
 from generator.campaign.advice import publish_warnings
 from generator.campaign.model import Campaign, Endpoints, load_all
 from generator.errors import BuildError
+from generator.i18n import catalogs
 from generator.legal import archive
 from generator.pipeline import jobs
 from generator.project import Project
@@ -42,6 +43,7 @@ class BuildResult:
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
     texts: dict[str, dict] = field(default_factory=dict)  # campaign -> locale -> key -> LegalText
+    versions: dict[str, dict] = field(default_factory=dict)  # campaign -> locale -> {notice, wording}_version
     publishing: bool = False  # a --strict build into the project's out_dir: its versions are archived
     published: list[str] = field(default_factory=list)  # '<campaign> <locale> <kind> <hash12>' newly archived
 
@@ -58,6 +60,7 @@ def build(project: Project, paths: list[Path] | None = None, out_dir: Path | Non
     publishing = strict and not endpoints and out_dir == project.out_dir.resolve()
     build_cache = BuildCache(out_dir, jobs.shared_key(project, strict, endpoints, publishing) if cache else "", cache,
                              jobs.qr_salt() if cache else "")
+    catalogs.use_store(build_cache.memo.setdefault("catalogs", {}) if cache else None)
     loaded, reused, files = {}, set(), campaign_files(paths or [project.campaigns_dir])
     campaigns = load_all(files, project, jobs.loader(build_cache, loaded, reused, project, files))
     if endpoints:
@@ -70,7 +73,8 @@ def build(project: Project, paths: list[Path] | None = None, out_dir: Path | Non
     result.warnings += placeholders + [w for c in campaigns for w in publish_warnings(c)]  # advice passes --strict
     with staging(out_dir) as tmp:  # views, pages, legal texts and versions.json, campaign by campaign
         done = jobs.render_all(project, campaigns, tmp, build_cache, loaded, reused, progress)
-        result.views, result.texts, result.pages, legal = done.views, done.texts, done.pages, done.legal
+        result.views, result.texts, result.versions = done.views, done.texts, done.versions
+        result.pages, legal = done.pages, done.legal
         result.warnings += done.warnings
         refusals.append(("legal texts differ from the approved versions:", legal))
         if strict and any(items for _, items in refusals):

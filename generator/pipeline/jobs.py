@@ -91,6 +91,7 @@ class Done:
     warnings: list[str]  # from its messages (an SMS too long, no templates)
     legal: list[str]  # its legal texts that differ from the approved ones
     embed: object  # embed.Embed: who may frame its pages
+    versions: dict = field(default_factory=dict)  # locale -> {notice, wording}: what the receiver accepts
     views: dict | None = None
     texts: dict | None = None
     blob: bytes = b""  # (views, texts) pickled, from a worker process
@@ -104,6 +105,7 @@ class Rendered:
     legal: list[str] = field(default_factory=list)
     views: LazyViews = field(default_factory=LazyViews)
     texts: LazyViews = field(default_factory=LazyViews)
+    versions: dict = field(default_factory=dict)  # campaign id -> Done.versions (no views unpickled)
 
 
 @once
@@ -176,10 +178,9 @@ def render(project: Project, writer: SiteWriter, campaign: Campaign) -> Done:
     pages, warnings, embed = writer.write_campaign(campaign, views, earlier)
     texts = all_texts(campaign, views, project.locales, writer.site)
     legal = approval.check(campaign, texts)
-    published.write_site(writer.site, campaign.id, published.read(archive.archive_dir(campaign)),
-                         {lang: {published.NOTICE: v.notice_version, published.WORDING: v.wording_version}
-                          for lang, v in views.items()})
-    return Done(pages, warnings, legal, embed, views, texts)
+    versions = published.current(views)
+    published.write_site(writer.site, campaign.id, published.read(archive.archive_dir(campaign)), versions)
+    return Done(pages, warnings, legal, embed, versions, views, texts)
 
 
 def render_all(project: Project, campaigns: list[Campaign], site: Path, build_cache: cache.BuildCache,
@@ -232,6 +233,7 @@ def _render_all(project: Project, campaigns: list[Campaign], site: Path, build_c
         out.pages += item.pages
         out.warnings += item.warnings
         out.legal += item.legal
+        out.versions[campaign.id] = item.versions
         if item.views is not None:
             out.views[campaign.id], out.texts[campaign.id] = item.views, item.texts
         else:
@@ -272,7 +274,8 @@ def _keep(build_cache: cache.BuildCache, writer: SiteWriter, campaign: Campaign,
     elif build_cache.enabled:
         result.blob = pickle.dumps((result.views, result.texts), protocol=pickle.HIGHEST_PROTOCOL)
     done[campaign.id] = result
-    extra = {"pages": result.pages, "warnings": result.warnings, "legal": result.legal, "embed": result.embed}
+    extra = {"pages": result.pages, "warnings": result.warnings, "legal": result.legal, "embed": result.embed,
+             "versions": result.versions}
     if str(campaign.source) in loaded:
         as_loaded, files = loaded[str(campaign.source)]
         build_cache.keep(campaign.source, as_loaded, files, writer.site, campaign_folders(campaign.id), extra,

@@ -102,7 +102,7 @@ class LocalServer:
         self.receiver = Receiver(self.build.campaigns, self.ledger, project.locales, site_url=self.url,
                                  theme_dirs=project.theme_dirs, **self._receiver_options)
         for campaign in self.build.campaigns:  # the versions these pages show, not rendered again
-            self.receiver.flows.versions.seed(campaign, self.build.views[campaign.id])
+            self.receiver.flows.versions.seed(campaign, self.build.versions[campaign.id])
         self.site = LocalSite(self.site_dir, self.receiver)
         if not isinstance(self._slot.app, livereload.LiveReloadApp):
             self._slot.app = self.site

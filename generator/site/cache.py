@@ -18,8 +18,8 @@ folder; site/output.py's `commit` then moves them into the output, in place of t
 Everything that can fail (loading, rendering, --strict) comes before: a failed build changes
 nothing.
 
-The index is a pickle, like Python's own bytecode cache: it sits with the project's output and
-is read only by optin.
+The index is a pickle, like Python's own bytecode cache, read only by optin; a process that
+builds again (optin serve) keeps what it saved instead of reading it back.
 """
 from __future__ import annotations
 
@@ -92,8 +92,7 @@ def stamps(paths) -> tuple:
 def _recent(found: tuple, window_ns: int = 2 * 10**9) -> bool:
     """A stamp too fresh to trust: file times tick coarsely, so a second change within the same
     tick could keep them (git's "racy" index entries); such files are hashed again next time."""
-    now = time.time_ns()
-    return any(now - max(entry[2], entry[3]) < window_ns for item in found if item for entry in item)
+    return any(time.time_ns() - max(e[2], e[3]) < window_ns for item in found if item for e in item)
 
 
 def named_files(value, seen=None) -> list[Path]:
@@ -129,6 +128,9 @@ class Record:
     folders: dict[str, int] = dataclasses.field(default_factory=dict)  # output folder -> its mtime_ns
 
 
+_saved: dict[str, tuple] = {}  # index path -> (its stamp, data, records) as this process saved it
+
+
 class BuildCache:
     def __init__(self, out_dir: Path, shared: str, enabled: bool = True, outputs: str = ""):
         """`outputs`: the key of outputs that depend on nothing `shared` covers but optin's code
@@ -144,10 +146,11 @@ class BuildCache:
         self._pickled: dict[int, bytes] = {}  # id(record) -> its bytes in the index, while unchanged
         if enabled:
             try:
-                data = pickle.loads((self.folder / INDEX).read_bytes())
+                data, held = self._index()
                 same, same_outputs = data.get("shared") == shared, bool(outputs) and data.get("outputs") == outputs
                 usable = out_dir.is_dir() and (same or same_outputs)
-                records = {source: pickle.loads(raw) for source, raw in data["records"].items()} if usable else {}
+                records = {} if not usable else dict(held) if held is not None else {
+                    source: pickle.loads(raw) for source, raw in data["records"].items()}
                 if same_outputs:
                     self.previous = dict(records)
                 if same and usable:
@@ -156,6 +159,14 @@ class BuildCache:
             except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, KeyError, TypeError,
                     ValueError):
                 self.old, self.previous = {}, {}  # no cache, another optin's, or damaged: a clean build
+
+    def _index(self) -> tuple[dict, dict[str, Record] | None]:
+        """The saved index, and its records when this process saved it (None: unpickle them)."""
+        with open(self.folder / INDEX, "rb") as file:
+            st, held = os.fstat(file.fileno()), _saved.get(str(self.folder / INDEX))
+            if held is not None and held[0] == (st.st_size, st.st_mtime_ns, st.st_ino):
+                return held[1], held[2]
+            return pickle.loads(file.read()), None
 
     def record(self, source: Path) -> Record | None:
         """The previous build's record of `source` when none of its inputs changed, else None."""
@@ -173,8 +184,8 @@ class BuildCache:
         return record
 
     def reuse(self, source: Path, folders: list[str]) -> Record | None:
-        """The previous record when the output still holds the campaign's files exactly as
-        that build left them (they stay where they are); None: render it again."""
+        """The previous record when the output holds the campaign's files as that build left
+        them (they stay where they are); None: render it again."""
         record = self.old.get(str(source))
         if record is None or not record.folders or not self._blob_path(record).is_file():
             return None
@@ -259,6 +270,9 @@ class BuildCache:
         data = pickle.dumps({"shared": self.shared, "outputs": self.outputs, "records": index, "memo": self.memo},
                             protocol=pickle.HIGHEST_PROTOCOL)
         files.write_atomic(self.folder / INDEX, data)
+        st, held = os.stat(self.folder / INDEX), {s: dataclasses.replace(r, blob=b"") for s, r in self.new.items()}
+        _saved[str(self.folder / INDEX)] = ((st.st_size, st.st_mtime_ns, st.st_ino), {
+            "shared": self.shared, "outputs": self.outputs, "records": index, "memo": self.memo}, held)
         wanted = {self._blob_path(r).name for r in self.new.values()}
         for old in (self.folder / "blobs").iterdir():
             if old.name not in wanted:

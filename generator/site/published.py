@@ -42,6 +42,11 @@ ABOUT = ("Notice and consent wording versions this campaign has published (shown
 log = logging.getLogger("optin.published")
 
 
+def current(views) -> dict[str, dict[str, str]]:
+    """Locale -> the notice and wording versions its pages show (LocaleViews by locale)."""
+    return {lang: {NOTICE: v.notice_version, WORDING: v.wording_version} for lang, v in views.items()}
+
+
 def archive_dir(campaign: Campaign) -> Path:
     return campaign.source.parent / f"{campaign.id}.notices"
 
@@ -136,9 +141,8 @@ class Accepted:
         self._archive: dict[str, tuple[int | None, dict]] = {}
         self._current: dict[str, tuple[Campaign, dict]] = {}
 
-    def seed(self, campaign: Campaign, views) -> None:
-        """The current versions of `campaign` (LocaleViews by locale), as built."""
-        now = {lang: {NOTICE: v.notice_version, WORDING: v.wording_version} for lang, v in views.items()}
+    def seed(self, campaign: Campaign, now: dict[str, dict[str, str]]) -> None:
+        """The current versions of `campaign` as built (`current(views)`)."""
         with self._lock:
             self._current[campaign.id] = (campaign, now)
 

@@ -1,12 +1,14 @@
 """qr.png without segno's PNG writer (pure Python per pixel; about a third of a campaign's
 build time): the same bytes, written a row at a time. Dark modules black on white, 1 bit per
-pixel, scanlines repeated with PNG's "Up" filter, zlib level 9, as segno writes them."""
+pixel, scanlines repeated with PNG's "Up" filter, as segno writes them, at zlib level 6 (segno's
+compresslevel=6): level 9 costs four times as long for 7 % fewer bytes of a 600-byte image."""
 from __future__ import annotations
 
 import struct
 import zlib
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
+COMPRESSION = 6
 LETTERS = bytes.maketrans(b"\x00\x01", b"ld")  # light, dark
 
 
@@ -33,4 +35,4 @@ def png(matrix, scale: int, border: int) -> bytes:
         idat += same_as_above
     idat += quiet
     return (SIGNATURE + _chunk(b"IHDR", struct.pack(">2I5B", width, height, 1, 0, 0, 0, 0))
-            + _chunk(b"IDAT", zlib.compress(bytes(idat), 9)) + _chunk(b"IEND", b""))
+            + _chunk(b"IDAT", zlib.compress(bytes(idat), COMPRESSION)) + _chunk(b"IEND", b""))
