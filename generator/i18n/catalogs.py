@@ -11,10 +11,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from typing import TYPE_CHECKING
+
 from babel.support import Translations
+
+if TYPE_CHECKING:  # babel.messages is imported when a .po is read: a rebuild may read none
+    from babel.messages.catalog import Catalog
 
 from generator.errors import Problem
 
@@ -31,6 +33,8 @@ def pot_path(locales_dir: Path) -> Path:
 
 
 def read_catalog(path: Path, locale: str | None = None) -> Catalog:
+    from babel.messages.pofile import read_po
+
     with open(path, "rb") as fh:
         return read_po(fh, locale=locale, abort_invalid=False)
 
@@ -41,6 +45,8 @@ def compiled(catalog: Catalog) -> Translations:
 
 
 def _mo(catalog: Catalog) -> bytes:
+    from babel.messages.mofile import write_mo
+
     buf = io.BytesIO()
     write_mo(buf, catalog, use_fuzzy=False)
     return buf.getvalue()

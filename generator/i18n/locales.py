@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from babel.messages.catalog import Catalog
 from babel.support import NullTranslations, Translations
 
 from generator.i18n import catalogs
 from generator.text import strip_tags
 from generator.i18n.catalogs import SOURCE_LANG, CatalogReport
+
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog
 
 
 class Locales:
