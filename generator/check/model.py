@@ -9,7 +9,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -45,6 +45,7 @@ def locale_tag(locale: str) -> str:
     return locale.replace("_", "-").lower()
 
 
+@lru_cache(maxsize=8192)  # pages repeat their links: asked ~10 times per page
 def is_external(url: str) -> bool:
     parts = urlsplit(url.strip())
     return bool(parts.scheme or parts.netloc)
@@ -72,15 +73,15 @@ class Page:
     def parts(self) -> list[str]:
         return self.rel.split("/")
 
-    @property
+    @cached_property
     def campaign(self) -> str | None:
         return self.parts[0] if len(self.parts) >= 2 else None
 
-    @property
+    @cached_property
     def locale(self) -> str | None:
         return self.parts[1] if len(self.parts) == 3 else None
 
-    @property
+    @cached_property
     def kind(self) -> str:
         name = self.parts[-1]
         if len(self.parts) == 1:
@@ -102,15 +103,23 @@ class Page:
     def manifest(self) -> dict | None:
         return self.site.campaigns.get(self.campaign) if self.campaign else None
 
-    def resolve(self, href: str) -> Path | None:
-        """The site file a relative link points to (folders -> index.html); None if external."""
+    def memo(self, key: str, compute, tree_only: bool = False):
+        """compute(page), kept with the page's tree: what several rules derive from a page.
+        Pages with the same source share a tree: `tree_only` when compute reads only the tree."""
+        memo = self.root.memo
+        if not tree_only:
+            key = (self.rel, key)
+        if key not in memo:
+            memo[key] = compute(self)
+        return memo[key]
+
+    def resolve(self, href: str) -> str | None:
+        """The site file a relative link points to, as an absolute path (folders -> index.html);
+        None if external. Strings, not Paths: a big site resolves ~10 links per page."""
         href = (href or "").strip()
         if not href or href.startswith("#") or is_external(href):
             return None
-        path = unquote(urlsplit(href).path)
-        base = self.site.root if path.startswith("/") else (self.site.root / self.rel).parent
-        target = Path(os.path.normpath(base / path.lstrip("/")))  # the site's files, not symlinks' targets
-        return target / "index.html" if path.endswith("/") or target.is_dir() else target
+        return self.site.target(os.path.dirname(self.rel), href)
 
 
 @dataclass
@@ -120,28 +129,58 @@ class Site:
     campaigns: dict[str, dict] = field(default_factory=dict)  # id -> manifest
     problems: list[Failure] = field(default_factory=list)  # manifest problems
     _pages: dict[str, Page] = field(default_factory=dict)
-    _trees: dict[str, Node] = field(default_factory=dict)  # the most recently parsed, oldest first
+    _trees: dict[str, Node] = field(default_factory=dict)  # source -> tree, most recently used last
+    _targets: dict[tuple[str, str], str] = field(default_factory=dict)  # (folder, href) -> file
+    _rels: dict[Path | str, str | None] = field(default_factory=dict)  # page(path) -> rel
+
+    @cached_property
+    def _root(self) -> str:
+        return os.fspath(self.root)
+
+    def target(self, folder: str, href: str) -> str:
+        """The file a (non-external) link from a page in `folder` points to; see Page.resolve."""
+        key = (folder, href)
+        found = self._targets.get(key)
+        if found is None:
+            path = unquote(urlsplit(href).path)
+            base = self._root if path.startswith("/") else os.path.join(self._root, folder)
+            found = os.path.normpath(os.path.join(base, path.lstrip("/")))  # the site's files, not symlinks' targets
+            if path.endswith("/") or os.path.isdir(found):
+                found = os.path.join(found, "index.html")
+            self._targets[key] = found
+        return found
 
     def tree(self, page: Page) -> Node:
-        root = self._trees.pop(page.rel, None) or parse(page.source)
-        self._trees[page.rel] = root
+        # by source: a notice and its versioned copy are the same page, parsed once
+        root = self._trees.pop(page.source, None) or parse(page.source)
+        self._trees[page.source] = root
         if len(self._trees) > TREES_KEPT:
             del self._trees[next(iter(self._trees))]
         return root
 
     def page(self, path: Path | str) -> Page | None:
         """The page at a site path (absolute or relative), or None if it is not a file."""
-        path = Path(path)
-        full = Path(os.path.normpath(path if path.is_absolute() else self.root / path))
-        try:
-            rel = full.relative_to(self.root).as_posix()
-        except ValueError:
+        rel = self._rels.get(path, "")
+        if rel == "":
+            rel = self._rels[path] = self._rel(path)
+        if rel is None:
             return None
-        if rel not in self._pages:
-            if not full.is_file():
+        page = self._pages.get(rel)
+        if page is None:
+            full = os.path.join(self._root, rel)
+            if not os.path.isfile(full):
                 return None
-            self._pages[rel] = Page(self, rel, full.read_text(encoding="utf-8", errors="replace"))
-        return self._pages[rel]
+            with open(full, encoding="utf-8", errors="replace") as file:
+                page = self._pages[rel] = Page(self, rel, file.read())
+        return page
+
+    def _rel(self, path: Path | str) -> str | None:
+        """A path's place in the site, with forward slashes; None if outside."""
+        full = os.path.normpath(os.path.join(self._root, path))  # an absolute `path` stays itself
+        if full == self._root:
+            return "."
+        inside = self._root.rstrip(os.sep) + os.sep
+        return full[len(inside):].replace(os.sep, "/") if full.startswith(inside) else None
 
     def html_files(self) -> list[str]:
         return sorted(p.relative_to(self.root).as_posix() for p in self.root.rglob("*.html")

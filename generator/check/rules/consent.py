@@ -2,7 +2,9 @@
 linked and versioned, forms posting to the campaign's endpoints."""
 from __future__ import annotations
 
+import os
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from generator.campaign import vocab
@@ -17,7 +19,8 @@ from generator.site import notices
 CHECKBOX_PAGES = {"signup", "confirm", "withdraw"}
 ALL_PURPOSES = "*"  # value of the withdraw page's "all messages" box: labelled, but names no one channel
 HASH = re.compile(r"^[0-9a-f]{64}$")
-ARTICLE = re.compile(r"<article\b[^>]*>(.*?)</article>", re.S | re.I)
+# (.*?) up to the first </article>, read possessively: a notice is long
+ARTICLE = re.compile(r"<article\b[^>]*>((?:[^<]++|<(?!/article>))*+)</article>", re.S | re.I)
 
 
 def _checkboxes(page: Page) -> list[Node]:
@@ -30,7 +33,8 @@ def _label_text(page: Page, box: Node, skip) -> str:
         parts += [lbl.text(skip) for lbl in page.root.iter("label") if lbl.get("for") == box.get("id")]
     parts += [a.text(skip) for a in box.ancestors() if a.tag == "label"]
     ids = (box.get("aria-labelledby") or "").split()
-    parts += [n.text(skip) for n in page.root.iter() if n.get("id") in ids]
+    if ids:
+        parts += [n.text(skip) for n in page.root.iter() if n.get("id") in ids]
     parts.append(box.get("aria-label") or "")
     return " ".join(p for p in parts if p)
 
@@ -73,13 +77,17 @@ def rule_checkboxes(page: Page):
                         f"label names {len(named)} channels ({', '.join(named)}): one checkbox per channel and purpose")
 
 
-def _notice_links(page: Page) -> list[tuple[Node, object]]:
+def _notice_links(page: Page) -> list[tuple[Node, str]]:
+    return page.memo("notice-links", _find_notice_links)  # two rules ask
+
+
+def _find_notice_links(page: Page) -> list[tuple[Node, str]]:
     out = []
     for a in page.root.iter("a"):
         if "alternate" in (a.get("rel") or "").split():
             continue  # the notice in another language (PDPA s.7(3) pages link BM and English)
         target = page.resolve(a.get("href") or "")
-        if target is not None and NOTICE_NAME.match(target.name):
+        if target is not None and NOTICE_NAME.match(os.path.basename(target)):
             out.append((a, target))
     return out
 
@@ -107,7 +115,12 @@ def _base(lang: str | None) -> str:
 
 
 def notice_hash(notice: Page) -> str | None:
-    articles = ARTICLE.findall(notice.source)
+    return _source_hash(notice.source)
+
+
+@lru_cache(maxsize=16)  # a notice and its versioned copy are the same text: hashed once
+def _source_hash(source: str) -> str | None:
+    articles = ARTICLE.findall(source)
     return notices.content_hash(*articles) if articles else None
 
 
@@ -130,7 +143,9 @@ def rule_notice_version(page: Page):
         if versioned is None:
             yield fail(page, "notice-version", field,
                         f"versioned notice privacy-{version[:8]}.html does not exist next to the page")
-        targets = {t for _, t in _notice_links(page)} | ({page.site.root / versioned.rel} if versioned else set())
+        targets = {t for _, t in _notice_links(page)}
+        if versioned:
+            targets.add(os.path.join(page.site.root, versioned.rel))
         for target in sorted(targets):
             notice = page.site.page(target)
             if notice is None:

@@ -3,12 +3,12 @@ and English UI strings left on pages of other locales (`english-text`)."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from generator.campaign import vocab
 from generator.check.model import Page
 from generator.check.registry import fail, rule
-from generator.check.tree import Node
+from generator.check.tree import HIDDEN, Node
 from generator.i18n.locales import Locales
 
 TEXT_ATTRS = ("alt", "title", "aria-label", "placeholder")
@@ -52,11 +52,49 @@ def _english_words(locales: Locales, lang: str) -> tuple[tuple[frozenset[str], s
                  for text, pattern in _english_patterns(locales, lang))
 
 
+@cache
+def _english_index(locales: Locales, lang: str) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
+    """The fragments (their positions in `_english_words`) by one of their words, the longest (rarely
+    on other pages); and those without words, which every text is searched for."""
+    index: dict[str, list[int]] = {}
+    wordless = []
+    for i, (needed, _, _) in enumerate(_english_words(locales, lang)):
+        if needed:
+            index.setdefault(max(sorted(needed), key=len), []).append(i)
+        else:
+            wordless.append(i)
+    return {word: tuple(found) for word, found in index.items()}, tuple(wordless)
+
+
+_PIECE_WORDS: dict[str, frozenset[str]] = {}
+PIECES_KEPT = 100_000
+
+
+def _piece_words(piece: str) -> frozenset[str]:
+    if len(_PIECE_WORDS) >= PIECES_KEPT:
+        _PIECE_WORDS.clear()
+    words = _PIECE_WORDS[piece] = frozenset(map(str.lower, WORD.findall(piece)))
+    return words
+
+
+def _words(text: str) -> set[str]:
+    """The words of `text`, lower-cased. No word holds white space, so the words of each piece
+    between white space are remembered: the pages of a site repeat most of them."""
+    known = _PIECE_WORDS.get
+    return set().union(*[known(piece) or _piece_words(piece) for piece in set(text.split())])
+
+
+@lru_cache(maxsize=1024)  # attribute texts repeat on every page, a page's text on its copy
 def _found(locales: Locales, lang: str, text: str) -> list[tuple[str, re.Pattern]]:
     """The fragments present in `text`, longest first. A fragment can only be there when all its
-    words are: a set test per fragment leaves few regex searches per page."""
-    words = frozenset(w.lower() for w in WORD.findall(text))
-    return [(english, pattern) for needed, english, pattern in _english_words(locales, lang)
+    words are: a set test per candidate fragment leaves few regex searches per page."""
+    words = _words(text)
+    index, wordless = _english_index(locales, lang)
+    candidates = [i for word in index.keys() & words for i in index[word]]
+    if not candidates and not wordless:
+        return []
+    fragments = _english_words(locales, lang)
+    return [(english, pattern) for needed, english, pattern in (fragments[i] for i in sorted([*candidates, *wordless]))
             if needed <= words and pattern.search(text)]
 
 
@@ -73,6 +111,31 @@ def _strip(text: str, nouns: list[str]) -> str:
     return text
 
 
+def _text(node: Node) -> str:
+    """node.text(_in_english), without a call per element: it reads every page."""
+    parts: list[str] = []
+    add = parts.append
+
+    def walk(node: Node) -> None:
+        for child in node.children:
+            if child.__class__ is str:
+                add(child)
+            elif child.tag not in HIDDEN:
+                lang = child.attrs.get("lang")
+                if not lang or lang.lower().split("-")[0] != "en":
+                    walk(child)
+                    add(" ")
+
+    walk(node)
+    return " ".join("".join(parts).split())
+
+
+def _in_english(node: Node) -> bool:
+    """A subtree the English rule leaves out: not text, or marked as English on purpose."""
+    lang = node.attrs.get("lang")
+    return node.tag in HIDDEN or (bool(lang) and lang.lower().split("-")[0] == "en")
+
+
 @rule({
     "english-text": "pages of a non-English locale show no English UI strings",
 })
@@ -80,10 +143,10 @@ def rule_english_text(page: Page):
     lang = page.lang.split("-")[0].lower()
     if not lang or lang == "en":
         return
-    skip = lambda n: n.tag in ("script", "style", "template") or (n.get("lang") or "").lower().split("-")[0] == "en"
+    skip = _in_english
     nouns = sorted((page.manifest or {}).get("proper_nouns", []), key=len, reverse=True)
     nouns = [" ".join(n.split()) for n in nouns if n.strip()]
-    text = _strip(page.html.text(skip), nouns)
+    text = _strip(page.memo("text", lambda page: _text(page.html), tree_only=True), nouns)
     reported: dict[int, list[str]] = {}  # node -> fragments reported there (longest first)
     for english, pattern in _found(page.site.locales, lang, text):
         node = _deepest(page.html, pattern, skip, nouns)

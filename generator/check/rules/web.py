@@ -5,6 +5,7 @@ Failures; `check_styles` reads the site's stylesheets.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from generator.check.model import Failure, Page, Site, is_external
@@ -24,6 +25,7 @@ LOADS = {("script", "src"), ("img", "src"), ("img", "srcset"), ("iframe", "src")
          ("track", "src"), ("embed", "src"), ("object", "data"), ("input", "src"), ("link", "href"),
          ("link", "imagesrcset"), ("a", "ping"), ("area", "ping"), ("html", "manifest"),
          ("body", "background"), ("table", "background"), ("td", "background"), ("th", "background")}
+LOADED = {tag: {n for t, n in LOADS if t == tag} for tag, _ in LOADS}  # tag -> its attributes in LOADS
 HYPERLINKS = {"a", "area", "link", "base"}
 NOT_LOADING_RELS = {"canonical", "alternate", "author", "license", "help", "next", "prev", "search",
                     "bookmark", "external", "nofollow", "noopener", "noreferrer", "me"}
@@ -89,6 +91,10 @@ def _loose(sources: list[str], allowed: set[str]) -> list[str]:
 
 def form_targets(page: Page) -> list[tuple[Node, str]]:
     """Where the page's forms post: each form's action and each button's formaction."""
+    return page.memo("form-targets", _form_targets)  # two rules ask
+
+
+def _form_targets(page: Page) -> list[tuple[Node, str]]:
     out = [(form, (form.get("action") or "").strip()) for form in page.root.iter("form")]
     out += [(node, node.get("formaction").strip()) for node in page.root.iter("button", "input")
             if node.get("formaction") is not None]
@@ -145,6 +151,10 @@ def rule_csp(page: Page):
 
 # --- inline code -------------------------------------------------------------------------------
 
+URL_NAMES = frozenset(("href", "xlink:href", "src", "action", "formaction"))
+_script_url = lru_cache(maxsize=8192)(is_script_url)  # the same links on every page
+
+
 @rule({
     "inline-code": "no inline scripts, inline styles, event-handler attributes or javascript: URLs",
 })
@@ -157,16 +167,18 @@ def rule_inline_code(page: Page):
         elif node.tag == "style":
             yield fail(page, "inline-code", node, "inline <style> (blocked by the CSP)")
         for name, value in node.attrs.items():
-            if is_event_handler(name):
+            # only o/O lower-case to "o": the first letter rules out most attributes cheaply
+            if name[:1] in ("o", "O") and is_event_handler(name):
                 yield fail(page, "inline-code", node, f"event-handler attribute {name}= (blocked by the CSP)")
             elif name == "style":
                 yield fail(page, "inline-code", node, "style= attribute (blocked by the CSP)")
-            elif name in ("href", "xlink:href", "src", "action", "formaction") and is_script_url(value):
+            elif name in URL_NAMES and _script_url(value):
                 yield fail(page, "inline-code", node, f"{scheme(value)}: URL in {name}=")
 
 
 # --- third-party origins -------------------------------------------------------------------------
 
+@lru_cache(maxsize=8192)  # the same assets and links on every page
 def _foreign(url: str, own: str) -> bool:
     url = url.strip()
     if not is_external(url) or url.lower().startswith(("data:", "blob:", "about:")):
@@ -180,8 +192,9 @@ def _not_loading(link: Node) -> bool:
 
 def _references(node: Node):
     """(attribute, url) for every URL through which this element loads something or moves the page."""
+    loads = LOADED.get(node.tag, ())
     for name, value in node.attrs.items():
-        if (node.tag, name) in LOADS:
+        if name in loads:
             if node.tag == "link" and _not_loading(node):
                 continue
             if "srcset" in name:
@@ -206,7 +219,17 @@ def _references(node: Node):
 def rule_third_party(page: Page):
     own = own_origin(page)
     for node in page.root.iter():
-        for name, url in _references(node):
+        attrs, tag = node.attrs, node.tag
+        if not attrs and tag != "style":
+            continue  # nothing to load from
+        # what `_references` needs to find anything: most elements have none of it
+        loads = LOADED.get(tag)
+        if (loads is not None and not loads.isdisjoint(attrs)) or tag in ("base", "meta") \
+                or (("href" in attrs or "xlink:href" in attrs) and tag not in HYPERLINKS):
+            refs = _references(node)
+        else:
+            refs = ()
+        for name, url in refs:
             if not _foreign(url, own):
                 continue
             if node.tag == "base":
@@ -216,10 +239,10 @@ def rule_third_party(page: Page):
             else:
                 message = f"loads {url} from a third-party origin ({name}=)"
             yield fail(page, "third-party", node, message)
-        css = node.get("style") or ""
-        if node.tag == "style":
+        css = attrs.get("style") or ""
+        if tag == "style":
             css += " " + "".join(c for c in node.children if isinstance(c, str))
-        for _, url in css_urls(css):
+        for _, url in css_urls(css) if css else ():
             if _foreign(url, own):
                 yield fail(page, "third-party", node, f"style loads {url} from a third-party origin")
 
