@@ -1,5 +1,5 @@
-"""Built pages as small trees: the standard library's html.parser, no dependencies, line numbers
-kept for messages."""
+"""Built pages as small trees, read by one pass of regular expressions (the elements, attributes
+and text html.parser gives; no dependencies), line numbers kept for messages."""
 from __future__ import annotations
 
 import html
