@@ -131,3 +131,13 @@ def test_each_template_is_compiled_once_per_build(tmp_path, monkeypatch):
     assert repeated == {}, f"templates compiled more than once: {repeated}"
     names = {name for _, name in loads}
     assert {"signup.html", "privacy.html", "thanks.html", "summary.html", "picker.html"} <= names
+
+
+def test_calling_codes_from_the_table_are_the_ones_phonenumbers_gives_per_region():
+    import phonenumbers
+    from babel.core import get_global
+
+    from generator.site.views import _region_codes
+
+    for region in get_global("territory_languages"):
+        assert _region_codes().get(region, 0) == (phonenumbers.country_code_for_region(region) or 0), region

@@ -11,7 +11,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING
 
 from generator.campaign import colors, contact_card, malaysia, safety, transfers, vocab
 from generator.campaign import landing  # `page:`: the landing-page copy
@@ -19,6 +19,9 @@ from generator.campaign.source import Source, key_name
 from generator.errors import Problem
 from generator.i18n.formatting import language_name
 from generator.project import Project
+
+if TYPE_CHECKING:  # imported when a campaign is validated: a rebuild of unchanged ones validates none
+    from jsonschema import Draft202012Validator
 
 PRETICK_KEYS = {"checked", "preticked", "pre_ticked", "ticked", "default", "selected"}
 # A required key that is easy to miss: how to add it, by example (else "add `key:`"). The names
@@ -70,6 +73,8 @@ def schema(locales: tuple[str, ...] = ()) -> dict:
 
 @lru_cache(maxsize=8)
 def _validator(locales: tuple[str, ...]) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(schema(locales))
 
 
