@@ -1,5 +1,5 @@
 """Shared fixtures: Debian's Chromium for Playwright, a static server for built sites, the
-example project built once per session."""
+example project built once per session, a receiver of the examples on a fresh SQLite ledger."""
 from __future__ import annotations
 
 import subprocess
@@ -82,3 +82,13 @@ def example_site(example_project):
 def locales():
     """The built-in locales (what a project without its own locales/ uses)."""
     return projects.builtin_locales()
+
+
+@pytest.fixture
+def rx(tmp_path):
+    """A receiver of the example campaigns on its own SQLite ledger (support.receiver.Rx)."""
+    from support.receiver import Rx
+
+    made = Rx(tmp_path / "ledger.sqlite")
+    yield made
+    made.ledger.close()

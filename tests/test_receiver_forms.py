@@ -2,13 +2,7 @@
 the page (and its state fragment), or gets a small localised error page for a rejected signup."""
 from __future__ import annotations
 
-import pytest
-from support.receiver import FORM, NAV, NOTICE, SITE, WORDING, Rx, signup, versions
-
-
-@pytest.fixture
-def rx(tmp_path):
-    return Rx(tmp_path / "ledger.sqlite")
+from support.receiver import FORM, NAV, NOTICE, SITE, WORDING, signup, versions
 
 
 def test_form_submit_redirects_to_thanks_on_this_site(rx):

@@ -25,11 +25,6 @@ from support.receiver import NAV, SITE, Rx, shown, signup
 from support.servers import Server, body_of, raw, status_of
 
 
-@pytest.fixture
-def rx(tmp_path):
-    return Rx(tmp_path / "ledger.sqlite")
-
-
 def valid(rx, *args, **kwargs) -> dict:
     """A sign-up with the versions the campaign's page shows."""
     return shown(rx.app, signup(*args, **kwargs))

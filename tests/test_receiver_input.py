@@ -9,12 +9,8 @@ import uuid
 
 import pytest
 
-from support.receiver import FORM, NAV, NOTICE, WORDING, Rx, signup
+from support.receiver import FORM, NAV, NOTICE, WORDING, signup
 
-
-@pytest.fixture
-def rx(tmp_path):
-    return Rx(tmp_path / "ledger.sqlite")
 
 BAD_SUBMITS = [
     ("{not json", "application/json", 400, "malformed"),

@@ -10,11 +10,6 @@ from support.receiver import FORM, NAV, Rx, shown, signup
 from generator.receiver.ratelimit import Limit, Limits
 
 
-@pytest.fixture
-def rx(tmp_path):
-    return Rx(tmp_path / "ledger.sqlite")
-
-
 def test_retry_with_same_record_id_is_not_a_second_record(rx):
     body = signup(record_id="0b8f1a52-7c7e-4b5e-9a57-4c6c4f1e2d3a")
     first, second = rx.post("submit", body), rx.post("submit", body)

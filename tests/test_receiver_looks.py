@@ -10,24 +10,15 @@ import hashlib
 import re
 import shutil
 
-import pytest
 from werkzeug.test import Client
 
 from generator.campaign import colors
 from generator.receiver.local import LocalSite
 from generator.receiver.look import Looks
 from generator.site.assets import brand_css
-from support.receiver import NAV, SITE, Rx, shown, signup, token_of
+from support.receiver import FORM, NAV, SITE, Rx, shown, signup, token_of
 
-FORM = "application/x-www-form-urlencoded"
 LOCAL = {"Host": "127.0.0.1:8999"}
-
-
-@pytest.fixture
-def rx(tmp_path):
-    made = Rx(tmp_path / "l.sqlite")
-    yield made
-    made.ledger.close()
 
 
 def styled(response) -> str:

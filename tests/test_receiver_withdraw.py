@@ -8,7 +8,6 @@ import json
 import re
 from html import unescape
 
-import pytest
 
 from generator.receiver.ratelimit import Limit, Limits
 from generator.receiver.senders import Senders
@@ -19,13 +18,6 @@ from support.receiver import FORM, ROOMY, Rx, shown, signup, token_of
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", "REMOTE_ADDR": "203.0.113.77"}
 EMAIL = "siti@example.com"
-
-
-@pytest.fixture
-def rx(tmp_path):
-    made = Rx(tmp_path / "l.sqlite")
-    yield made
-    made.ledger.close()
 
 
 def stop_link(message) -> str:
