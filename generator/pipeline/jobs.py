@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from functools import cache as once
 from pathlib import Path
@@ -25,62 +26,40 @@ from generator.site.build import SiteWriter, campaign_folders, expected_pages
 from generator.site.views import resolve_all
 
 
-class LazyViews(dict):
-    """campaign id -> value, some loaded only when asked for (a reused campaign's views)."""
+class LazyViews(MutableMapping):
+    """campaign id -> value, some loaded only when first asked for (a reused campaign's views)."""
 
     def __init__(self):
-        super().__init__()
+        self._values: dict = {}
         self._later: dict = {}
 
     def later(self, name: str, load) -> None:
         self._later[name] = load
 
-    def __missing__(self, name):
-        if name not in self._later:
-            raise KeyError(name)
-        value = self[name] = self._later.pop(name)()
-        return value
+    def __getitem__(self, name):
+        if name not in self._values:
+            self._values[name] = self._later.pop(name)()  # KeyError: neither loaded nor to load
+        return self._values[name]
 
-    def _all(self) -> None:
-        for name in list(self._later):
-            self[name]
+    def __setitem__(self, name, value) -> None:
+        self._later.pop(name, None)
+        self._values[name] = value
 
-    def __contains__(self, name):
-        return super().__contains__(name) or name in self._later
+    def __delitem__(self, name) -> None:
+        if self._later.pop(name, None) is None:
+            del self._values[name]
 
     def __iter__(self):
-        self._all()
-        return super().__iter__()
+        return iter([*self._values, *self._later])
 
-    def __len__(self):
-        return super().__len__() + len(self._later)
+    def __len__(self) -> int:
+        return len(self._values) + len(self._later)
 
-    def keys(self):
-        self._all()
-        return super().keys()
+    def __contains__(self, name) -> bool:
+        return name in self._values or name in self._later
 
-    def values(self):
-        self._all()
-        return super().values()
-
-    def items(self):
-        self._all()
-        return super().items()
-
-    def get(self, name, default=None):
-        return self[name] if name in self else default
-
-    def __eq__(self, other):
-        self._all()
-        if isinstance(other, LazyViews):
-            other._all()
-        return dict.__eq__(self, other)
-
-    __hash__ = None
-
-    def __repr__(self):
-        self._all()
-        return dict.__repr__(self)
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
 
 
 @dataclass

@@ -111,25 +111,6 @@ def _strip(text: str, nouns: list[str]) -> str:
     return text
 
 
-def _text(node: Node) -> str:
-    """node.text(_in_english), without a call per element: it reads every page."""
-    parts: list[str] = []
-    add = parts.append
-
-    def walk(node: Node) -> None:
-        for child in node.children:
-            if child.__class__ is str:
-                add(child)
-            elif child.tag not in HIDDEN:
-                lang = child.attrs.get("lang")
-                if not lang or lang.lower().split("-")[0] != "en":
-                    walk(child)
-                    add(" ")
-
-    walk(node)
-    return " ".join("".join(parts).split())
-
-
 def _in_english(node: Node) -> bool:
     """A subtree the English rule leaves out: not text, or marked as English on purpose."""
     lang = node.attrs.get("lang")
@@ -146,7 +127,7 @@ def rule_english_text(page: Page):
     skip = _in_english
     nouns = sorted((page.manifest or {}).get("proper_nouns", []), key=len, reverse=True)
     nouns = [" ".join(n.split()) for n in nouns if n.strip()]
-    text = _strip(page.memo("text", lambda page: _text(page.html), tree_only=True), nouns)
+    text = _strip(page.memo("text", lambda page: page.html.text(_in_english), tree_only=True), nouns)
     reported: dict[int, list[str]] = {}  # node -> fragments reported there (longest first)
     for english, pattern in _found(page.site.locales, lang, text):
         node = _deepest(page.html, pattern, skip, nouns)
