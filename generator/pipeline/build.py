@@ -84,8 +84,8 @@ def build(project: Project, paths: list[Path] | None = None, out_dir: Path | Non
             commit(tmp, out_dir, build_cache.kept)
         else:
             swap(tmp, out_dir)
+    notice_cache.trim_store()
     build_cache.save()
-    notice_cache.save_store()
     for campaign in campaigns if result.publishing else []:
         new, warnings = archive.record(campaign, result.views[campaign.id])
         result.published += [f"{campaign.id} {item}" for item in new]

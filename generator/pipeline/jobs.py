@@ -169,7 +169,7 @@ def render_all(project: Project, campaigns: list[Campaign], site: Path, build_ca
     writer = SiteWriter(project, site, build_cache.folder / "jinja" / "themes" if build_cache.enabled else None)
     if build_cache.enabled:
         notices.use_bytecode_cache(project.locales, build_cache.folder / "jinja" / "notices")
-    notice_cache.use_store(build_cache.folder / "notices.pickle" if build_cache.enabled else None, build_cache.shared)
+    notice_cache.use_store(build_cache.memo.setdefault("notices", {}) if build_cache.enabled else None)
     qr.use_cache(_previous_codes(build_cache) if build_cache.enabled else None)
     try:
         return _render_all(project, campaigns, site, build_cache, loaded, reused, writer, progress)

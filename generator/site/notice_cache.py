@@ -20,17 +20,13 @@ is known to hold; anything else takes the direct path (`render_direct` in notice
 from __future__ import annotations
 
 import hashlib
-import pickle
 import re
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from jinja2 import nodes
-
-from generator import files
 
 from generator.site import safety
 
@@ -146,60 +142,38 @@ class Entry:
 _entries: OrderedDict[tuple[str, int], Entry | None] = OrderedDict()
 _entries_lock = threading.Lock()
 _MISSING = object()
-# What earlier builds worked out (conversions, templates' tokenisability), kept in the build cache:
-# a rebuild converts no notice whose structure it has seen. `salt`: the cache's shared key.
-_store: dict = {"path": None, "salt": "", "data": None, "dirty": False, "kept": set()}
+# What earlier builds worked out (conversions, templates' tokenisability): a dict of the build
+# cache's (saved with it), so a rebuild converts no notice whose structure it has seen.
+_store: dict = {"data": None, "kept": set()}
 
 
-def use_store(path: Path | None, salt: str = "") -> None:
-    if (path, salt) != (_store["path"], _store["salt"]):
-        _store.update(path=path, salt=salt, data=None, dirty=False, kept=set())
-
-
-def _data() -> dict:
-    if _store["data"] is None:
-        data = {}
-        if _store["path"] is not None:
-            try:
-                found = pickle.loads(_store["path"].read_bytes())
-                if found.get("salt") == _store["salt"]:
-                    data = found["items"]
-            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, KeyError, TypeError):
-                pass  # none yet, or damaged: worked out again
-        _store["data"] = data
-    return _store["data"]
+def use_store(store: dict | None) -> None:
+    """Keep what is worked out in `store` (the build cache's memo); None: in this process only."""
+    if store is not _store["data"]:
+        _store.update(data=store, kept=set())
 
 
 def _stored(name: str, default=None):
     with _entries_lock:
-        return _data().get(name, default) if _store["path"] is not None else default
+        data = _store["data"]
+        return data.get(name, default) if data is not None else default
 
 
 def _store_put(name: str, value, key=None) -> None:
     """Keep `value` in the store (also what this process worked out before the store was set)."""
     with _entries_lock:
-        if _store["path"] is not None:
-            if _data().get(name, _MISSING) is not value:
-                _data()[name] = value
-                _store["dirty"] = True
+        if _store["data"] is not None:
+            _store["data"][name] = value
             if key is not None:
                 _store["kept"].add(key)
 
 
-def save_store(wanted: int = 4 * CACHE_SIZE) -> None:
-    """Write what this build added (the newest `wanted` items); a store that cannot be written
-    only costs the next build its conversions."""
-    path = _store["path"]
-    if path is None or not _store["dirty"]:
-        return
+def trim_store(wanted: int = 4 * CACHE_SIZE) -> None:
+    """Before the store is saved: only the newest `wanted` items stay."""
     with _entries_lock:
-        items = dict(list(_data().items())[-wanted:])
-        _store["dirty"] = False
-    try:
-        files.write_atomic(path, pickle.dumps({"salt": _store["salt"], "items": items},
-                                              protocol=pickle.HIGHEST_PROTOCOL))
-    except OSError:
-        pass
+        data = _store["data"]
+        for name in list(data)[:-wanted] if data else ():
+            del data[name]
 
 
 def _split(text: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
@@ -238,7 +212,7 @@ def entry(source: str, count: int) -> Entry | None:
         found = _entries.get(key, _MISSING)
         if found is not _MISSING:
             _entries.move_to_end(key)
-            if _store["path"] is None or key in _store["kept"]:
+            if _store["data"] is None or key in _store["kept"]:
                 return found
     name = f"entry {count} " + hashlib.sha256(source.encode()).hexdigest()
     if found is _MISSING:
