@@ -16,7 +16,7 @@ from generator.campaign.model import Campaign
 from generator.campaign.source import read_path
 from generator.i18n.locales import Locales
 from generator.site.render import Renderer
-from generator.urls import origin
+from generator.urls import campaign_page, origin
 
 HEADERS_FILE = "_headers"
 SNIPPET_FILE = "embed.txt"
@@ -69,7 +69,7 @@ def write_snippets(campaign: Campaign, embed: Embed, renderer: Renderer, site: P
         return
     for lang in campaign.locales:
         snippet = renderer.render(SNIPPET_TEMPLATE, locales.translations(lang), campaign=campaign, lang=lang,
-                                  signup_url=f"{campaign.base_url}/{campaign.id}/{lang}/", height=embed.height,
+                                  signup_url=campaign_page(campaign.base_url, campaign.id, lang), height=embed.height,
                                   sandbox=SANDBOX, allowed=embed.origins)
         (site / campaign.id / lang / SNIPPET_FILE).write_text(snippet.strip() + "\n", encoding="utf-8")
 

@@ -162,7 +162,7 @@ def signup_url(campaign: Campaign, lang: str) -> str:
 
 
 def confirm_base(campaign: Campaign, lang: str) -> str:
-    return f"{campaign.base_url or 'https://example.invalid'}/{campaign.id}/{lang}/confirm.html?"
+    return campaign_page(campaign.base_url or "https://example.invalid", campaign.id, lang, "confirm.html") + "?"
 
 
 def api_base(campaign: Campaign) -> str:
@@ -178,7 +178,7 @@ def samples(campaign: Campaign, lang: str, purposes: list[Purpose]) -> dict[str,
     and the WhatsApp template examples."""
     return {"link": f"{confirm_base(campaign, lang)}t={SAMPLE_TOKEN}&p={','.join(p.id for p in purposes)}",
             "code": SAMPLE_CODE, "duration": duration(DEFAULT_TTL_HOURS, lang),
-            "withdraw_url": f"https://example.invalid/{campaign.id}/{lang}/withdraw.html",
+            "withdraw_url": campaign_page("https://example.invalid", campaign.id, lang, "withdraw.html"),
             "stop_url": f"{api_base(campaign)}/unsubscribe?t={SAMPLE_TOKEN}",
             "signup_url": campaign_page("https://example.invalid", campaign.id, lang)}
 

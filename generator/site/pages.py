@@ -81,7 +81,7 @@ def write_campaign(campaign: Campaign, views: dict[str, LocaleView], renderer: R
             html = renderer.render(
                 template, t, **common, lang=lang, view=page_view, page=canonical_page, alternates=alternates,
                 superseded=page_view.notice_version != view.notice_version,
-                canonical=f"{campaign.base_url}/{campaign.id}/{lang}/{canonical_page}" if campaign.base_url else "",
+                canonical=page_url(campaign, lang, canonical_page) if campaign.base_url else "",
                 success_url=page_url(campaign, lang, "thanks.html"),
                 confirmed_url=page_url(campaign, lang, "confirm.html"),
                 withdrawn_url=page_url(campaign, lang, "withdraw.html"),
